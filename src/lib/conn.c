@@ -1,0 +1,615 @@
+#include "lib/conn.h"
+#include "lib/arena.h"
+#include "lib/tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#define READ_CHUNK 16384
+#define WRITE_CHUNK 65536
+
+static _Atomic uint64_t next_conn_id = 1;
+/* Reads land here first, so an idle connection holds no input buffer. */
+static _Thread_local char read_scratch[READ_CHUNK];
+
+static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents);
+static void update_io(struct conn *c);
+static void finish_close(struct conn *c);
+
+static void list_add(struct conn_list *l, struct conn *c)
+{
+	c->list = l;
+	c->prev = NULL;
+	c->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = c;
+	l->head = c;
+	l->n++;
+}
+
+static void list_del(struct conn *c)
+{
+	struct conn_list *l = c->list;
+	if (l == NULL)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	l->n--;
+	c->list = NULL;
+	c->prev = c->next = NULL;
+}
+
+static void set_logctx(struct conn *c, const char *user)
+{
+	if (user != NULL) {
+		char esc[96];
+		log_escape(esc, sizeof(esc), user, strlen(user));
+		snprintf(c->logctx, sizeof(c->logctx), "%s c=%llu ip=%s user=%s",
+		         c->proto->name, (unsigned long long)c->id, c->ip, esc);
+	} else {
+		snprintf(c->logctx, sizeof(c->logctx), "%s c=%llu ip=%s",
+		         c->proto->name, (unsigned long long)c->id, c->ip);
+	}
+}
+
+void conn_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vwrite(lvl, c->logctx, fmt, ap);
+	va_end(ap);
+}
+
+void conn_set_user(struct conn *c, const char *user)
+{
+	set_logctx(c, user);
+}
+
+static void timer_cb(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct conn *c = t->data;
+	if (c->closed)
+		return;
+	if (c->ops != NULL && c->ops->timeout != NULL) {
+		c->ops->timeout(c);
+	} else {
+		conn_log(c, LOGL_INFO, "disconnected reason=handshake-timeout");
+		conn_abort(c);
+	}
+}
+
+void conn_set_timeout(struct conn *c, uint64_t ms)
+{
+	if (ms == 0)
+		ev_timer_stop(c->loop, &c->timer);
+	else
+		ev_timer_start(c->loop, &c->timer, ms);
+}
+
+/* --- TLS --- */
+
+static int tls_begin(struct conn *c)
+{
+	SSL_CTX *ctx = tls_ctx_acquire();
+	if (ctx == NULL)
+		return -1;
+	c->ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx);  /* the SSL holds its own reference */
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_set_accept_state(c->ssl);
+	c->tls = CONN_TLS_HANDSHAKE;
+	return 0;
+}
+
+static void handshake(struct conn *c)
+{
+	ERR_clear_error();
+	int r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->tls = CONN_TLS_ON;
+		c->ssl_read_wants_write = c->ssl_write_wants_read = false;
+		conn_log(c, LOGL_DEBUG, "tls established version=%s cipher=%s",
+		         SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl));
+		if (c->implicit_tls) {
+			conn_set_timeout(c, 0);
+			c->proto->start(c);
+		} else if (c->ops != NULL && c->ops->tls_done != NULL) {
+			c->ops->tls_done(c);
+		}
+		if (!c->closed)
+			update_io(c);
+		/* Application data may already sit decrypted in OpenSSL. */
+		if (!c->closed && SSL_pending(c->ssl) > 0)
+			ev_defer(c->loop, &c->input_defer);
+		return;
+	}
+	int e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		ev_io_set(c->loop, &c->io, EV_READ);
+	} else if (e == SSL_ERROR_WANT_WRITE) {
+		ev_io_set(c->loop, &c->io, EV_WRITE);
+	} else {
+		char detail[160] = "peer closed";
+		unsigned long err = ERR_peek_error();
+		if (err != 0)
+			ERR_error_string_n(err, detail, sizeof(detail));
+		ERR_clear_error();
+		conn_log(c, LOGL_INFO, "disconnected reason=tls-handshake-failed error=\"%s\"", detail);
+		conn_abort(c);
+	}
+}
+
+/* --- reading --- */
+
+static bool want_input(const struct conn *c)
+{
+	return !c->paused && !c->out_full && !c->closing && !c->starttls_pending &&
+	       !c->in_eof && buf_room(&c->in) > 0;
+}
+
+static void deliver_input(struct conn *c)
+{
+	if (c->closed || c->paused || c->ops == NULL)
+		return;
+	if (c->in.len > 0 || c->in_eof)
+		c->ops->input(c);
+	if (c->closed)
+		return;
+	if (c->in.len == 0)
+		buf_reset(&c->in, 0);
+	if (c->in_eof && !c->closing) {
+		conn_log(c, LOGL_INFO, "disconnected reason=peer-closed");
+		conn_abort(c);
+	}
+}
+
+/* Read what is available into c->in. Returns -1 if the conn was aborted. */
+static int do_read(struct conn *c)
+{
+	while (want_input(c)) {
+		size_t want = buf_room(&c->in);
+		if (want > READ_CHUNK)
+			want = READ_CHUNK;
+		ssize_t n;
+		if (c->tls == CONN_TLS_ON) {
+			ERR_clear_error();
+			int r = SSL_read(c->ssl, read_scratch, (int)want);
+			c->ssl_read_wants_write = false;
+			if (r > 0) {
+				n = r;
+			} else {
+				int e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_READ)
+					break;
+				if (e == SSL_ERROR_WANT_WRITE) {
+					c->ssl_read_wants_write = true;
+					break;
+				}
+				if (e == SSL_ERROR_ZERO_RETURN) {
+					c->in_eof = true;
+					break;
+				}
+				ERR_clear_error();
+				conn_log(c, LOGL_INFO, "disconnected reason=tls-error");
+				conn_abort(c);
+				return -1;
+			}
+		} else {
+			n = read(c->fd, read_scratch, want);
+			if (n == 0) {
+				c->in_eof = true;
+				break;
+			}
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				conn_log(c, LOGL_INFO, "disconnected reason=read-error error=\"%s\"", strerror(errno));
+				conn_abort(c);
+				return -1;
+			}
+		}
+		buf_append(&c->in, read_scratch, (size_t)n);
+	}
+	return 0;
+}
+
+/* --- writing --- */
+
+static int do_write(struct conn *c)
+{
+	c->ssl_write_wants_read = false;
+	while (c->out.len > 0) {
+		size_t n = c->out.len > WRITE_CHUNK ? WRITE_CHUNK : c->out.len;
+		ssize_t w;
+		if (c->tls == CONN_TLS_ON) {
+			ERR_clear_error();
+			int r = SSL_write(c->ssl, buf_ptr(&c->out), (int)n);
+			if (r > 0) {
+				w = r;
+			} else {
+				int e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_WRITE)
+					break;
+				if (e == SSL_ERROR_WANT_READ) {
+					c->ssl_write_wants_read = true;
+					break;
+				}
+				ERR_clear_error();
+				conn_log(c, LOGL_INFO, "disconnected reason=tls-write-error");
+				conn_abort(c);
+				return -1;
+			}
+		} else {
+			w = send(c->fd, buf_ptr(&c->out), n, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				conn_log(c, LOGL_INFO, "disconnected reason=write-error error=\"%s\"", strerror(errno));
+				conn_abort(c);
+				return -1;
+			}
+		}
+		buf_consume(&c->out, (size_t)w);
+	}
+	if (c->out.len == 0)
+		buf_reset(&c->out, 0);
+	return 0;
+}
+
+static void update_io(struct conn *c)
+{
+	if (c->closed || c->tls == CONN_TLS_HANDSHAKE)
+		return;
+	unsigned ev = 0;
+	if (want_input(c) || c->ssl_write_wants_read)
+		ev |= EV_READ;
+	if (c->out.len > 0 || c->ssl_read_wants_write)
+		ev |= EV_WRITE;
+	ev_io_set(c->loop, &c->io, ev);
+}
+
+/* After output moved: finish a close or a STARTTLS, lift back-pressure. */
+static void after_write(struct conn *c)
+{
+	if (c->closed)
+		return;
+	if (c->out.len == 0 && c->closing) {
+		finish_close(c);
+		return;
+	}
+	if (c->out.len == 0 && c->starttls_pending) {
+		c->starttls_pending = false;
+		buf_reset(&c->in, 0);  /* plaintext pipelined after STARTTLS */
+		if (tls_begin(c) < 0) {
+			conn_log(c, LOGL_ERROR, "disconnected reason=tls-unavailable");
+			conn_abort(c);
+			return;
+		}
+		conn_set_timeout(c, 60000);
+		handshake(c);
+		return;
+	}
+	if (c->out_full && c->out.len <= c->out_limit / 2) {
+		c->out_full = false;
+		if (c->ops != NULL && c->ops->drained != NULL)
+			c->ops->drained(c);
+		if (c->closed)
+			return;
+		if (c->in.len > 0)
+			ev_defer(c->loop, &c->input_defer);
+	}
+	update_io(c);
+}
+
+static void flush_cb(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct conn *c = d->data;
+	if (c->closed)
+		return;
+	if (c->tls != CONN_TLS_HANDSHAKE && do_write(c) < 0)
+		return;
+	after_write(c);
+}
+
+static void input_cb(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct conn *c = d->data;
+	if (c->closed || c->tls == CONN_TLS_HANDSHAKE)
+		return;
+	if (c->tls == CONN_TLS_ON && do_read(c) < 0)
+		return;
+	deliver_input(c);
+	if (!c->closed)
+		update_io(c);
+}
+
+static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents)
+{
+	struct conn *c = io->data;
+	if (c->closed)
+		return;
+	if (c->tls == CONN_TLS_HANDSHAKE) {
+		handshake(c);
+		return;
+	}
+	if ((revents & EV_WRITE) || c->ssl_write_wants_read) {
+		if (do_write(c) < 0)
+			return;
+		after_write(c);
+		if (c->closed)
+			return;
+	}
+	if ((revents & EV_READ) || c->ssl_read_wants_write) {
+		if (do_read(c) < 0)
+			return;
+		deliver_input(c);
+		if (c->closed)
+			return;
+	}
+	update_io(c);
+}
+
+/* --- public --- */
+
+int conn_write(struct conn *c, const void *p, size_t n)
+{
+	if (c->closed || c->closing)
+		return -1;
+	if (buf_append(&c->out, p, n) < 0) {
+		conn_log(c, LOGL_ERROR, "disconnected reason=output-overflow pending=%zu adding=%zu",
+		         c->out.len, n);
+		conn_abort(c);
+		return -1;
+	}
+	if (c->out.len >= c->out_limit)
+		c->out_full = true;
+	ev_defer(c->loop, &c->flush_defer);
+	return 0;
+}
+
+int conn_puts(struct conn *c, const char *s)
+{
+	return conn_write(c, s, strlen(s));
+}
+
+int conn_printf(struct conn *c, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return conn_write(c, small, (size_t)n);
+	char *big = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int r = conn_write(c, big, (size_t)n);
+	free(big);
+	return r;
+}
+
+bool conn_output_full(const struct conn *c)
+{
+	return c->out_full || c->closed;
+}
+
+size_t conn_output_pending(const struct conn *c)
+{
+	return c->out.len;
+}
+
+void conn_pause_input(struct conn *c)
+{
+	c->paused = true;
+	if (!c->closed)
+		update_io(c);
+}
+
+void conn_resume_input(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->paused = false;
+	ev_defer(c->loop, &c->input_defer);
+	update_io(c);
+}
+
+int conn_starttls(struct conn *c)
+{
+	if (c->tls != CONN_TLS_NONE || c->closed)
+		return -1;
+	SSL_CTX *ctx = tls_ctx_acquire();
+	if (ctx == NULL)
+		return -1;
+	SSL_CTX_free(ctx);
+	c->starttls_pending = true;
+	buf_reset(&c->in, 0);
+	ev_defer(c->loop, &c->flush_defer);
+	return 0;
+}
+
+static void free_cb(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct conn *c = d->data;
+	buf_deinit(&c->in);
+	buf_deinit(&c->out);
+	free(c);
+}
+
+static void finish_close(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_defer_cancel(c->loop, &c->flush_defer);
+	ev_defer_cancel(c->loop, &c->input_defer);
+	if (c->ssl != NULL) {
+		if (c->tls == CONN_TLS_ON)
+			SSL_shutdown(c->ssl);  /* best effort close_notify */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		ERR_clear_error();
+	}
+	close(c->fd);
+	c->fd = -1;
+	if (c->ops != NULL && c->ops->closed != NULL)
+		c->ops->closed(c);
+	c->session = NULL;
+	list_del(c);
+	if (c->on_release != NULL)
+		c->on_release(c);
+	/* Events for this fd may still be pending in this batch. */
+	ev_defer(c->loop, &c->free_defer);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->closed || c->closing)
+		return;
+	c->closing = true;
+	ev_defer(c->loop, &c->flush_defer);
+}
+
+void conn_abort(struct conn *c)
+{
+	finish_close(c);
+}
+
+int conn_line(const struct conn *c, size_t max, size_t *len, size_t *total)
+{
+	const char *p = buf_ptr(&c->in);
+	size_t n = c->in.len < max ? c->in.len : max;
+	const char *lf = memchr(p, '\n', n);
+	if (lf == NULL)
+		return c->in.len >= max ? -1 : 0;
+	size_t l = (size_t)(lf - p);
+	*total = l + 1;
+	if (l > 0 && p[l - 1] == '\r')
+		l--;
+	*len = l;
+	return 1;
+}
+
+struct move_ctx {
+	struct conn *c;
+	void (*then)(struct conn *c, void *arg);
+	void *arg;
+};
+
+static void move_arrive(void *ctx)
+{
+	struct move_ctx *m = ctx;
+	struct conn *c = m->c;
+	void (*then)(struct conn *, void *) = m->then;
+	void *arg = m->arg;
+	free(m);
+	then(c, arg);
+	if (!c->closed) {
+		ev_defer(c->loop, &c->flush_defer);
+		if (c->in.len > 0)
+			ev_defer(c->loop, &c->input_defer);
+		update_io(c);
+	}
+}
+
+void conn_move(struct conn *c, struct ev_loop *to, struct conn_list *to_list,
+               void (*then)(struct conn *c, void *arg), void *arg)
+{
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_defer_cancel(c->loop, &c->flush_defer);
+	ev_defer_cancel(c->loop, &c->input_defer);
+	list_del(c);
+	c->loop = to;
+	list_add(to_list, c);  /* the target list is only read by its thread
+	                          after the post below is seen */
+	struct move_ctx *m = xmalloc(sizeof(*m));
+	m->c = c;
+	m->then = then;
+	m->arg = arg;
+	ev_post(to, move_arrive, m);
+}
+
+struct conn *conn_new(struct ev_loop *loop, struct conn_list *list, int fd,
+                      const struct sockaddr_storage *peer, socklen_t peer_len,
+                      const struct proto *proto, bool implicit_tls,
+                      const struct conn_settings *s)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->id = next_conn_id++;
+	c->fd = fd;
+	c->loop = loop;
+	c->proto = proto;
+	c->implicit_tls = implicit_tls;
+	c->peer = *peer;
+	c->peer_len = peer_len;
+	buf_init(&c->in, s->in_max);
+	c->out_limit = s->out_limit;
+	buf_init(&c->out, s->out_limit * 4);
+	c->io.fd = fd;
+	c->io.cb = conn_io_cb;
+	c->io.data = c;
+	c->timer.cb = timer_cb;
+	c->timer.data = c;
+	c->flush_defer.cb = flush_cb;
+	c->flush_defer.data = c;
+	c->input_defer.cb = input_cb;
+	c->input_defer.data = c;
+	c->free_defer.cb = free_cb;
+	c->free_defer.data = c;
+
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], c->ip, sizeof(c->ip));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(s6->sin6_port);
+	} else if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)peer;
+		inet_ntop(AF_INET, &s4->sin_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(s4->sin_port);
+	} else {
+		snprintf(c->ip, sizeof(c->ip), "local");
+	}
+	set_logctx(c, NULL);
+	list_add(list, c);
+	return c;
+}
+
+void conn_begin(struct conn *c, uint64_t handshake_timeout_ms)
+{
+	if (c->implicit_tls) {
+		if (tls_begin(c) < 0) {
+			conn_log(c, LOGL_ERROR, "disconnected reason=tls-unavailable");
+			conn_abort(c);
+			return;
+		}
+		conn_set_timeout(c, handshake_timeout_ms);
+		handshake(c);
+		return;
+	}
+	c->proto->start(c);
+	if (!c->closed)
+		update_io(c);
+}

@@ -1,0 +1,181 @@
+#include "server/server.h"
+#include "server/listen.h"
+#include "server/privdrop.h"
+#include "lib/arena.h"
+#include "lib/jobs.h"
+#include "lib/log.h"
+#include "lib/runtime.h"
+#include "lib/tls.h"
+#include "pop3/pop3_session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct listen_service services[] = {
+	{ "pop3_listen", &pop3_proto, false },
+	{ "pop3s_listen", &pop3_proto, true },
+};
+
+static char *tls_cert_path, *tls_key_path;
+
+static int setup_tls(const struct config *cfg, char **error_r)
+{
+	char path[4096];
+	if (cfg->tls_cert[0] == '\0') {
+		snprintf(path, sizeof(path), "%s/tls", cfg->data_dir);
+		if (tls_selfsigned_ensure(path, cfg->hostname, error_r) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/tls/cert.pem", cfg->data_dir);
+		tls_cert_path = xstrdup(path);
+		snprintf(path, sizeof(path), "%s/tls/key.pem", cfg->data_dir);
+		tls_key_path = xstrdup(path);
+	} else {
+		tls_cert_path = xstrdup(cfg->tls_cert);
+		tls_key_path = xstrdup(cfg->tls_key);
+	}
+	return tls_load(tls_cert_path, tls_key_path, error_r);
+}
+
+/* --- shutdown, run on each worker's own thread --- */
+
+struct worker_stop {
+	struct ev_timer tick;
+	uint64_t deadline;
+};
+static struct worker_stop *stops;  /* one per worker */
+
+static void shutdown_tick(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct worker *w = t->data;
+	if (w->conns.n > 0 && ev_now(loop) < stops[w->idx].deadline) {
+		ev_timer_start(loop, t, 20);
+		return;
+	}
+	while (w->conns.head != NULL) {
+		conn_log(w->conns.head, LOGL_INFO, "disconnected reason=shutdown-timeout");
+		conn_abort(w->conns.head);
+	}
+	ev_loop_stop(loop);
+}
+
+static void worker_shutdown(void *arg)
+{
+	struct worker *w = arg;
+	w->stopping = true;
+	listeners_detach(w);
+	stops[w->idx].deadline = ev_clock_ms() + runtime_config->shutdown_timeout * 1000;
+	/* Sessions say goodbye and close once their current command ends. */
+	struct conn *c = w->conns.head;
+	while (c != NULL) {
+		struct conn *next = c->next;
+		if (c->ops != NULL && c->ops->shutdown != NULL)
+			c->ops->shutdown(c);
+		else
+			conn_abort(c);
+		c = next;
+	}
+	struct ev_timer *t = &stops[w->idx].tick;
+	t->cb = shutdown_tick;
+	t->data = w;
+	ev_timer_start(w->loop, t, 0);
+}
+
+static void worker_init(struct worker *w)
+{
+	listeners_attach(w);
+}
+
+static void reload(void)
+{
+	char *err = NULL;
+	log_reopen();
+	if (tls_load(tls_cert_path, tls_key_path, &err) < 0) {
+		log_error("reload: keeping the old certificate: %s", err);
+		free(err);
+	} else {
+		log_info("reload: certificate reloaded from %s", tls_cert_path);
+	}
+}
+
+static unsigned cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int server_run(struct config *cfg)
+{
+	char *err = NULL;
+	const char *cerr;
+	int lvl = log_level_parse(cfg->log_level);
+	log_set_level(lvl < 0 ? LOGL_INFO : (enum log_level)lvl);
+	if (log_open(cfg->log_file, &cerr) < 0) {
+		fprintf(stderr, "mailkeep: log_file %s: %s\n", cfg->log_file, cerr);
+		return 1;
+	}
+	if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+		log_error("cannot create data_dir %s: %s", cfg->data_dir, strerror(errno));
+		return 1;
+	}
+	runtime_config = cfg;
+	if (setup_tls(cfg, &err) < 0)
+		goto fail;
+	unsigned nworkers = cfg->workers ? cfg->workers : cores();
+	stops = xcalloc(nworkers, sizeof(*stops));
+	if (runtime_workers_init(nworkers) < 0) {
+		err = xstrdup("cannot create event loops");
+		goto fail;
+	}
+	if (listeners_open(cfg, services, sizeof(services) / sizeof(services[0]), &err) < 0)
+		goto fail;
+	if (privdrop_to_user(cfg->user, cfg->data_dir, &err) < 0)
+		goto fail;
+
+	/* Signals go to the main thread only: block them before threads start. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (jobs_start(cores(), 4096) < 0 || runtime_workers_start(worker_init) < 0) {
+		err = xstrdup("cannot start threads");
+		goto fail;
+	}
+	log_info("mailkeep ready workers=%u data_dir=%s listening: %s", nworkers, cfg->data_dir,
+	         listeners_describe());
+
+	for (;;) {
+		int sig = sigwaitinfo(&sigs, NULL);
+		if (sig == SIGHUP) {
+			reload();
+			continue;
+		}
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	log_info("shutting down: stop accepting, finishing sessions (at most %llus)",
+	         (unsigned long long)cfg->shutdown_timeout);
+	for (unsigned i = 0; i < runtime_worker_count(); i++)
+		ev_post(runtime_worker(i)->loop, worker_shutdown, runtime_worker(i));
+	runtime_workers_join();
+	jobs_stop();
+	listeners_close();
+	runtime_workers_free();
+	tls_shutdown();
+	free(stops);
+	log_info("stopped");
+	return 0;
+fail:
+	log_error("cannot start: %s", err != NULL ? err : "unknown error");
+	free(err);
+	return 1;
+}
