@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/runtime.h"
 #include "lib/tls.h"
+#include "imap/imap_session.h"
 #include "pop3/pop3_session.h"
 
 #include <errno.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 static const struct listen_service services[] = {
+	{ "imap_listen", &imap_proto, false },
+	{ "imaps_listen", &imap_proto, true },
 	{ "pop3_listen", &pop3_proto, false },
 	{ "pop3s_listen", &pop3_proto, true },
 };

@@ -71,7 +71,7 @@ class Server:
     def available_services():
         # Services whose protocol the build serves (grows as protocols land).
         out = os.environ.get("MAILKEEP_SERVICES")
-        return out.split(",") if out else ["pop3", "pop3s"]
+        return out.split(",") if out else ["imap", "imaps", "pop3", "pop3s"]
 
     # --- process ---
     def start(self, timeout=15):

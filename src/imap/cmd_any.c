@@ -1,0 +1,122 @@
+/* Commands valid in every state: CAPABILITY, NOOP, LOGOUT, ID (RFC 2971). */
+#include "imap/imap_internal.h"
+#include "lib/log.h"
+#include "lib/runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *imap_capabilities(struct imap_session *s)
+{
+	static _Thread_local char caps[512];
+	const struct conn *c = s->c;
+	snprintf(caps, sizeof(caps), "IMAP4rev1 SASL-IR ID ENABLE LITERAL+");
+	if (s->state == IMAP_STATE_NOT_AUTH) {
+		size_t n = strlen(caps);
+		if (c->tls == CONN_TLS_NONE)
+			n += (size_t)snprintf(caps + n, sizeof(caps) - n, " STARTTLS");
+		if (runtime_plaintext_auth_ok(c))
+			snprintf(caps + n, sizeof(caps) - n, " AUTH=PLAIN AUTH=LOGIN");
+		else
+			snprintf(caps + n, sizeof(caps) - n, " LOGINDISABLED");
+	}
+	return caps;
+}
+
+enum imap_cmd_result imap_cmd_capability(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (cmd->nargs != 0) {
+		imap_tagged(s, cmd->tag, "BAD", NULL, "CAPABILITY takes no arguments");
+		return IMAP_CMD_DONE;
+	}
+	conn_printf(s->c, "* CAPABILITY %s\r\n", imap_capabilities(s));
+	imap_tagged(s, cmd->tag, "OK", NULL, "CAPABILITY completed");
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_noop(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (cmd->nargs != 0) {
+		imap_tagged(s, cmd->tag, "BAD", NULL, "NOOP takes no arguments");
+		return IMAP_CMD_DONE;
+	}
+	imap_tagged(s, cmd->tag, "OK", NULL, "NOOP completed");
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_logout(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (cmd->nargs != 0) {
+		imap_tagged(s, cmd->tag, "BAD", NULL, "LOGOUT takes no arguments");
+		return IMAP_CMD_DONE;
+	}
+	imap_untagged(s, "BYE Logging out");
+	imap_tagged(s, cmd->tag, "OK", NULL, "LOGOUT completed");
+	s->state = IMAP_STATE_LOGOUT;
+	conn_log(s->c, LOGL_INFO, "disconnected reason=logout");
+	conn_close(s->c);
+	return IMAP_CMD_DONE;
+}
+
+/* ID ( "key" "value" ... ) | ID NIL: log what the client says it is (a
+ * field that helps operators), answer with our name and version. */
+enum imap_cmd_result imap_cmd_id(struct imap_session *s, const struct imap_command *cmd)
+{
+	const struct imap_arg *list;
+	size_t n;
+	if (cmd->nargs != 1 ||
+	    (cmd->args[0].type != IMAP_ARG_NIL && !imap_arg_get_list(&cmd->args[0], &list, &n))) {
+		imap_tagged(s, cmd->tag, "BAD", NULL, "Usage: ID (\"name\" \"value\" ...) or ID NIL");
+		return IMAP_CMD_DONE;
+	}
+	if (cmd->args[0].type == IMAP_ARG_LIST) {
+		if (n % 2 != 0 || n > 60) {
+			imap_tagged(s, cmd->tag, "BAD", NULL, "ID takes up to 30 field-value pairs");
+			return IMAP_CMD_DONE;
+		}
+		char logline[512] = "", esc[128];
+		size_t off = 0;
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			const char *k, *v;
+			size_t kl, vl;
+			if (!imap_arg_get_string(&list[i], &k, &kl)) {
+				imap_tagged(s, cmd->tag, "BAD", NULL, "ID field names are strings");
+				return IMAP_CMD_DONE;
+			}
+			if (!imap_arg_get_nstring(&list[i + 1], &v, &vl))
+				v = "NIL", vl = 3;
+			if (off < sizeof(logline) - 1) {
+				log_escape(esc, sizeof(esc), k, kl);
+				off += (size_t)snprintf(logline + off, sizeof(logline) - off, " %s=", esc);
+			}
+			if (off < sizeof(logline) - 1) {
+				log_escape(esc, sizeof(esc), v != NULL ? v : "NIL", v != NULL ? vl : 3);
+				off += (size_t)snprintf(logline + off, sizeof(logline) - off, "\"%s\"", esc);
+			}
+		}
+		conn_log(s->c, LOGL_INFO, "client id%s", logline);
+	}
+	imap_untagged(s, "ID (\"name\" \"mailkeep\" \"vendor\" \"mailkeep\" \"version\" \"0.1.0\")");
+	imap_tagged(s, cmd->tag, "OK", NULL, "ID completed");
+	return IMAP_CMD_DONE;
+}
+
+/* ENABLE (RFC 5161): no extension that needs enabling is offered yet, so
+ * nothing is turned on and the ENABLED response lists nothing. */
+enum imap_cmd_result imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (cmd->nargs == 0) {
+		imap_tagged(s, cmd->tag, "BAD", NULL, "Usage: ENABLE capability...");
+		return IMAP_CMD_DONE;
+	}
+	for (size_t i = 0; i < cmd->nargs; i++) {
+		const char *a;
+		if (!imap_arg_get_atom(&cmd->args[i], &a)) {
+			imap_tagged(s, cmd->tag, "BAD", NULL, "ENABLE takes capability names");
+			return IMAP_CMD_DONE;
+		}
+	}
+	imap_untagged(s, "ENABLED");
+	imap_tagged(s, cmd->tag, "OK", NULL, "ENABLE completed");
+	return IMAP_CMD_DONE;
+}
