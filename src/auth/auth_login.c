@@ -1,6 +1,6 @@
 #include "auth/auth_login.h"
 #include "auth/accounts.h"
-#include "auth/password.h"
+#include "auth/auth.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "lib/arena.h"
@@ -21,6 +21,7 @@ struct auth_login_req {
 	bool cancelled, in_job;
 	struct ev_timer delay;
 	char user[256];
+	char user_esc[128];       /* for the log */
 	char password[SASL_PASSWORD_MAX + 1];
 	size_t password_len;
 	char ip[INET6_ADDRSTRLEN];
@@ -28,6 +29,7 @@ struct auth_login_req {
 	enum auth_login_result result;
 	int64_t user_id;
 	char address[256];
+	char reason[200];
 	uint64_t delay_ms;
 };
 
@@ -42,19 +44,6 @@ static void throttle_create(void)
 	throttle = throttle_new(&p);
 }
 
-/* Record the outcome; the delay before answering a failure. */
-static uint64_t throttle_record(const char *ip, const char *user, bool ok)
-{
-	pthread_once(&throttle_once, throttle_create);
-	uint64_t now = ev_clock_ms();
-	if (ok) {
-		throttle_success(throttle, ip, user, now);
-		return 0;
-	}
-	throttle_failure(throttle, ip, user, now);
-	return throttle_delay_ms(throttle, ip, user, now);
-}
-
 /* One accounts handle per job thread, opened on first use. */
 static _Thread_local struct accounts *thread_accounts;
 
@@ -63,46 +52,44 @@ void auth_login_thread_exit(void)
 	accounts_close(&thread_accounts);
 }
 
-static void verify(struct auth_login_req *r)
-{
-	const char *err;
-	r->result = AUTH_LOGIN_TEMPFAIL;
-	if (thread_accounts == NULL &&
-	    accounts_open(runtime_config->data_dir, &thread_accounts, &err) < 0)
-		return;
-	struct arena *a = arena_new(1024);
-	struct account acct;
-	int rc = accounts_user_get(thread_accounts, a, r->user, &acct, &err);
-	if (rc == ACCOUNTS_ERR_NOT_FOUND || rc == ACCOUNTS_ERR_INVALID) {
-		/* The same work as for a real account: timing reveals nothing. */
-		password_verify_dummy(r->password, r->password_len);
-		r->result = AUTH_LOGIN_FAILED;
-	} else if (rc == ACCOUNTS_OK) {
-		if (password_verify(acct.password_hash, r->password, r->password_len) != 0) {
-			r->result = AUTH_LOGIN_FAILED;
-		} else if (acct.disabled) {
-			r->result = AUTH_LOGIN_DISABLED;
-		} else {
-			r->result = AUTH_LOGIN_OK;
-			r->user_id = acct.id;
-			snprintf(r->address, sizeof(r->address), "%s", acct.address);
-		}
-	}
-	arena_free(&a);
-}
-
 static void verify_work(void *arg)
 {
 	struct auth_login_req *r = arg;
-	verify(r);
+	const char *err;
+	pthread_once(&throttle_once, throttle_create);
+	r->result = AUTH_LOGIN_TEMPFAIL;
+	if (thread_accounts == NULL &&
+	    accounts_open(runtime_config->data_dir, &thread_accounts, &err) < 0) {
+		snprintf(r->reason, sizeof(r->reason), "accounts database: %s", err);
+	} else {
+		struct auth_request req = {
+			.username = r->user,
+			.password = r->password,
+			.password_len = r->password_len,
+			.remote_ip = r->ip,
+			.now_ms = ev_clock_ms(),
+		};
+		struct auth_result res;
+		auth_verify(thread_accounts, throttle, &req, &res);
+		static const enum auth_login_result map[] = {
+			[AUTH_OK] = AUTH_LOGIN_OK, [AUTH_FAIL] = AUTH_LOGIN_FAILED,
+			[AUTH_DISABLED] = AUTH_LOGIN_DISABLED, [AUTH_TEMPFAIL] = AUTH_LOGIN_TEMPFAIL,
+		};
+		r->result = map[res.status];
+		r->user_id = res.account_id;
+		r->delay_ms = res.delay_ms;
+		snprintf(r->address, sizeof(r->address), "%s", res.address);
+		snprintf(r->reason, sizeof(r->reason), "%s", res.reason);
+	}
 	memset(r->password, 0, sizeof(r->password));
-	if (r->result != AUTH_LOGIN_TEMPFAIL)
-		r->delay_ms = throttle_record(r->ip, r->user, r->result == AUTH_LOGIN_OK);
 }
 
 static void finish(struct auth_login_req *r)
 {
 	struct conn *c = r->c;
+	if (r->result != AUTH_LOGIN_OK)
+		conn_log(c, LOGL_INFO, "auth failed user=%s reason=\"%s\" delay_ms=%llu",
+		         r->user_esc, r->reason, (unsigned long long)r->delay_ms);
 	auth_login_done_fn *done = r->done;
 	enum auth_login_result res = r->result;
 	int64_t id = r->user_id;
@@ -154,6 +141,7 @@ struct auth_login_req *auth_login_start(struct conn *c, const char *user, const 
 	r->done = done;
 	snprintf(r->ip, sizeof(r->ip), "%s", c->ip);
 	snprintf(r->user, sizeof(r->user), "%s", user);
+	log_escape(r->user_esc, sizeof(r->user_esc), user, strlen(user));
 	if (password_len >= sizeof(r->password))
 		password_len = sizeof(r->password) - 1;
 	memcpy(r->password, password, password_len);

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/runtime.h"
 #include "lib/tls.h"
+#include "auth/auth_login.h"
 #include "imap/imap_session.h"
 #include "pop3/pop3_session.h"
 
@@ -149,6 +150,7 @@ int server_run(struct config *cfg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	jobs_set_thread_exit(auth_login_thread_exit);
 	if (jobs_start(cores(), 4096) < 0 || runtime_workers_start(worker_init) < 0) {
 		err = xstrdup("cannot start threads");
 		goto fail;

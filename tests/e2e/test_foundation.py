@@ -145,6 +145,7 @@ class Limits(unittest.TestCase):
 
     def test_connections_per_ip_limit(self):
         with mk.Server(max_connections_per_ip=3) as srv:
+            time.sleep(0.5)  # let the harness's readiness probes close
             held = [mk.Lines(srv.connect("pop3")) for _ in range(3)]
             for h in held:
                 self.assertTrue(h.readline().startswith("+OK"))
