@@ -5,6 +5,8 @@ with passwords given on standard input, and checks results the way an
 operator would: the command output, exit statuses, and accounts.db itself.
 """
 import os
+import pty
+import select
 import shutil
 import sqlite3
 import stat
@@ -138,6 +140,47 @@ class CliAccounts(unittest.TestCase):
         self.ok("user", "del", "u@example.net")
         self.ok("domain", "del", "example.net")
         self.assertEqual(self.ok("domain", "list"), "")
+
+    def add_on_terminal(self, address, first, second):
+        """`user add` with stdin a terminal: answer the two prompts."""
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen(
+                [BIN, "--config", self.config, "--data", self.data, "user", "add", address],
+                stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            os.close(slave)
+            err = b""
+            for answer, prompt in ((first, b"New password"), (second, b"Repeat")):
+                while prompt not in err:
+                    r, _, _ = select.select([proc.stderr], [], [], 20)
+                    self.assertTrue(r, f"no prompt {prompt!r}; stderr so far {err!r}")
+                    chunk = os.read(proc.stderr.fileno(), 1024)
+                    self.assertTrue(chunk, f"stderr closed early: {err!r}")
+                    err += chunk
+                os.write(master, answer.encode() + b"\n")
+            out, rest = proc.communicate(timeout=30)
+            echoed = b""
+            while select.select([master], [], [], 0)[0]:
+                try:
+                    data = os.read(master, 1024)
+                except OSError:
+                    break
+                if not data:
+                    break
+                echoed += data
+            return proc.returncode, out.decode(), (err + rest).decode(), echoed
+        finally:
+            os.close(master)
+
+    def test_cli_terminal_prompts_twice_without_echo(self):
+        rc, out, err, echoed = self.add_on_terminal("t@example.com", "hunter2", "hunter2")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("added t@example.com", out)
+        self.assertNotIn(b"hunter2", echoed)
+        rc, out, err, _ = self.add_on_terminal("u@example.com", "one", "two")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("do not match", err)
+        self.assertNotIn("u@example.com", self.ok("user", "list"))
 
     def test_cli_usage_errors_exit_2(self):
         self.assertEqual(self.mk("user").returncode, 2)
