@@ -1,0 +1,218 @@
+/*
+ * store_internal.h: what the files of the embedded store share. Not for
+ * use outside src/store.
+ */
+#ifndef MK_STORE_INTERNAL_H
+#define MK_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+/* One open database per user per thread, shared by its handles. */
+struct store_account;
+
+/* In-memory view of one mailbox: the current messages and counters. */
+struct view {
+	struct view *next;
+	struct store_account *acct;
+	int64_t id;                 /* mailbox row id */
+	char *name;
+	uint32_t uidvalidity, uidnext, recent_uid;
+	uint64_t highestmodseq;
+	unsigned special_use;
+	struct store_msg *msgs;
+	size_t n, cap;
+	char *kw[STORE_KEYWORDS_MAX];
+	unsigned handles;           /* open store_mailbox handles */
+	/* Changes since the last notification (after commit). */
+	struct store_msg *added, *changed;
+	size_t n_added, cap_added, n_changed, cap_changed;
+	uint32_t *expunged;
+	size_t n_expunged, cap_expunged;
+	bool kw_changed, gone, dirty;
+	struct store_user *origin;  /* who made the pending changes */
+};
+
+struct store_mailbox {
+	struct store_mailbox *next;
+	struct store_user *user;
+	struct view *v;
+	unsigned flags;
+	struct store_range *recent;  /* claimed \Recent ranges */
+	size_t n_recent;
+	store_watch_fn *watch;
+	void *watch_ctx;
+};
+
+struct store_user {
+	struct store_user *next;
+	struct store_account *acct;
+	struct store_mailbox *boxes;
+	char err[256];
+};
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_MB_BY_NAME, ST_MB_BY_ID, ST_MB_BUMP, ST_MB_UIDNEXT,
+	ST_MSG_INSERT, ST_MSG_FLAGS, ST_MSG_GET, ST_MSG_DELETE,
+	ST_TOMB_INSERT,
+	ST_BLOB_BY_HASH, ST_BLOB_INSERT, ST_BLOB_REF, ST_BLOB_GET_REFS, ST_BLOB_DELETE,
+	ST_GC_INSERT, ST_GC_DELETE, ST_FTS_INSERT, ST_FTS_DELETE,
+	ST_QUOTA_GET, ST_QUOTA_ADD,
+	ST_KW_INSERT, ST_DATA_VERSION,
+	ST__COUNT
+};
+
+struct store_account {
+	struct store_account *next;
+	char *data_dir, *user_id;
+	char *dir;                  /* <data_dir>/users/<id> */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	unsigned refs;
+	struct store_user *users;
+	struct view *views;
+	struct store_quota quota;
+	int txn_depth;
+	bool txn_failed;
+	bool notifying;             /* views_notify running: no view eviction */
+	int64_t data_version;
+	/* blob files created in the open transaction, unlinked on rollback */
+	char **new_blobs;
+	size_t n_new_blobs, cap_new_blobs;
+	bool sync_blobs_dir;        /* a blobs/ab directory was created */
+	/* blob files to unlink after commit */
+	char **dead_blobs;
+	size_t n_dead_blobs, cap_dead_blobs;
+	/* blob_gc rows whose files are gone, deleted in the next transaction */
+	char **done_gc;
+	size_t n_done_gc, cap_done_gc;
+};
+
+/* store_user.c */
+int store_fail(struct store_user *u, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int store_dbfail(struct store_user *u, const char *what);
+/* Write transactions; the outermost commit notifies watchers. */
+int txn_begin(struct store_user *u);
+int txn_commit(struct store_user *u);
+void txn_rollback(struct store_user *u);
+/* Ends a transaction in which nothing was changed yet (a refused
+ * precondition): an enclosing transaction goes on unharmed. */
+void txn_abort_clean(struct store_user *u);
+/* Picks up other connections' commits into the loaded views. */
+int account_sync(struct store_user *u);
+
+/* store_schema.c */
+int schema_open(struct store_account *acct, const char **error_r);
+void schema_close(struct store_account *acct);
+sqlite3_stmt *stmt(struct store_account *acct, enum stmt_id id);
+uint32_t schema_next_uidvalidity(struct store_account *acct);
+int schema_create_defaults(struct store_account *acct);
+
+/* store_mailbox.c */
+int mailbox_lookup(struct store_user *u, const char *name, int64_t *id_r, bool *noselect_r);
+int mailbox_insert(struct store_user *u, const char *name, unsigned special_use, int64_t *id_r);
+
+/* store_view.c */
+struct view *view_get(struct store_user *u, int64_t id);
+void view_release(struct view *v);
+void view_free(struct view *v);
+size_t view_index(const struct view *v, uint32_t uid);   /* first >= uid */
+void view_note_added(struct view *v, struct store_user *origin, const struct store_msg *m);
+void view_note_changed(struct view *v, struct store_user *origin, size_t idx);
+void view_note_expunged(struct view *v, struct store_user *origin, size_t idx);
+/* Removes the given UIDs (ascending) in one pass. */
+void view_expunge_sorted(struct view *v, struct store_user *origin, const uint32_t *uids,
+                         size_t n);
+/* Reloads a dirty view; false if the mailbox no longer exists. */
+bool view_usable(struct store_user *u, struct view *v);
+void view_note_gone(struct view *v, struct store_user *origin);
+void view_note_keyword(struct view *v, struct store_user *origin);
+/* After the outermost commit: call the watchers, clear the pending lists. */
+void views_notify(struct store_account *acct);
+/* After a rollback: reload every view from the database. */
+void views_invalidate(struct store_account *acct);
+int view_reload(struct store_user *u, struct view *v);
+int view_refresh(struct store_user *u, struct view *v, struct store_user *origin);
+struct view *view_find_loaded(struct store_account *acct, int64_t id);
+/* Bumps the mailbox's modseq inside the open transaction; returns it. */
+int mailbox_bump_modseq(struct store_user *u, struct view *v, uint64_t *modseq_r);
+
+/* store_dest.c: the target of an append or copy. */
+struct dest {
+	int64_t id;
+	uint32_t uidvalidity;
+	struct view *v;       /* the loaded view, or a detached one (keywords) */
+	bool loaded;
+};
+int dest_open(struct store_user *u, const char *name, struct dest *d);
+void dest_close(struct dest *d);
+/* Takes `count` UIDs and one new modseq for the mailbox. */
+int dest_reserve(struct store_user *u, struct dest *d, uint32_t count, uint32_t *first_uid_r,
+                 uint64_t *modseq_r);
+
+/* store_append.c */
+int quota_check(struct store_user *u, uint64_t bytes, uint64_t n);
+int quota_add(struct store_user *u, int64_t bytes, int64_t n);
+int msg_insert(struct store_user *u, int64_t mailbox_id, const struct store_msg *m,
+               int64_t blob_id, int64_t date, int tz);
+
+/* store_flags.c: removes message rows (tombstones at modseq, blob refs,
+ * quota unless a move). */
+int msgs_remove(struct store_user *u, struct view *v, const uint32_t *uids, size_t n,
+                uint64_t modseq, bool count_quota);
+
+/* store_keywords.c */
+/* Maps names to a mask, adding new names to the mailbox when `create`. */
+int keywords_mask(struct store_user *u, struct view *v, const char *const *names, size_t n,
+                  bool create, uint64_t *mask_r);
+int keywords_load(struct store_user *u, struct view *v);
+
+struct store_summary;
+
+/* store_blob.c */
+int blob_tmp_open(struct store_user *u, int *fd_r, char **path_r);
+int blob_dir_fsync(const char *dir);
+int blob_path(struct store_account *acct, const char *hash, char *out, size_t outlen);
+int blob_lookup(struct store_user *u, const char *hash, int64_t *id_r);
+int blob_ref(struct store_user *u, int64_t id, int delta);
+/* Inside a write transaction: references the blob `hash`, or moves the
+ * fsync'd temp file to its address (fsyncing the directory) and inserts
+ * the blob row with its cached summary and index text. */
+int blob_install(struct store_user *u, const char *tmp_path, const char *hash, uint64_t size,
+                 const struct store_summary *sum, int64_t *id_r);
+/* Deletes the rows of blobs with no reference left; their files go after
+ * the commit. */
+int blob_collect_unused(struct store_user *u);
+/* Before COMMIT: fsync the files created in the transaction and their
+ * directories (or syncfs for many). -1 on failure. */
+int blobs_sync(struct store_account *acct);
+void blobs_after_commit(struct store_account *acct);
+void blobs_after_rollback(struct store_account *acct);
+void blobs_gc_pending(struct store_account *acct);
+void blobs_clean_tmp(struct store_account *acct);
+
+/* store_search.c: SQL functions the search uses, per connection. */
+int search_register(sqlite3 *db);
+
+/* store_summary.c: the MIME module's view of a message, cached at append. */
+struct store_summary {
+	uint64_t header_size;
+	const char *envelope, *bodystructure, *body;
+	const char *from, *to, *cc, *bcc, *subject, *message_id;
+	const char *headers;        /* "Name: decoded value\n" lines */
+	const char *text;           /* decoded body text for BODY search */
+	const char *preview;
+	bool has_date;
+	int64_t sent_date;
+	int sent_tz;
+};
+void store_summarize(const char *data, size_t len, struct arena *a, struct store_summary *s);
+
+
+#define STORE_TEXT_MAX (1u << 20)   /* decoded text indexed per message */
+
+#endif

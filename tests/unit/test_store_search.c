@@ -1,0 +1,234 @@
+/* SEARCH: every key, evaluated in the store (FTS trigram for text). */
+#include "unit.h"
+#include "lib/arena.h"
+#include "lib/date.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct fx {
+	const char *dir;
+	struct store_user *u;
+	struct store_mailbox *mb;
+	struct arena *a;
+};
+
+static const char *const msgs[] = {
+	/* 1 */ "From: Alice Example <alice@example.org>\r\nTo: bob@example.com\r\n"
+	        "Cc: carol@example.net\r\nSubject: Quarterly report\r\n"
+	        "Date: Mon, 02 Feb 2026 09:00:00 +0100\r\nX-Priority: 1 (Highest)\r\n"
+	        "\r\nPlease find the Zanzibar figures attached.\r\n",
+	/* 2 */ "From: bob@example.com\r\nTo: alice@example.org\r\nBcc: secret@example.com\r\n"
+	        "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus Berlin\r\n"
+	        "Date: Tue, 10 Mar 2026 23:30:00 -0500\r\n"
+	        "\r\nViele Gr\xc3\xbc\xc3\x9f" "e, lunch at noon? ok\r\n",
+	/* 3 */ "From: Carol <carol@example.net>\r\nTo: bob@example.com\r\nSubject: hi\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+	        "\r\nSGVsbG8gV29ybGQsIHRoaXMgaXMgYSBkZWNvZGVkIGJvZHku\r\n",
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const char *err = NULL;
+	f->dir = unit_tmpdir();
+	f->a = arena_new(0);
+	assert_int_equal(store_user_open(f->dir, "sam", NULL, &f->u, &err), STORE_OK);
+	int64_t dates[] = { 1769990400, 1773100800, 1775779200 };  /* 2026-02-02, 03-10, 04-10 UTC */
+	uint32_t flags[] = { STORE_SEEN | STORE_FLAGGED, STORE_ANSWERED, STORE_DELETED | STORE_DRAFT };
+	for (int i = 0; i < 3; i++) {
+		struct store_append *ap;
+		assert_int_equal(store_append_begin(f->u, "INBOX", 0, &ap), STORE_OK);
+		assert_int_equal(store_append_write(ap, msgs[i], strlen(msgs[i])), STORE_OK);
+		const char *kw[] = { "$Important" };
+		struct store_append_opts o = { .flags = flags[i], .internal_date = dates[i],
+		                               .keywords = kw, .n_keywords = i == 1 };
+		uint32_t uid;
+		assert_int_equal(store_append_commit(ap, &o, NULL, &uid), STORE_OK);
+	}
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", STORE_OPEN_RECENT, &f->mb), STORE_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_mailbox_close(&f->mb);
+	store_user_close(&f->u);
+	arena_free(&f->a);
+	unit_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Runs q and returns the UIDs as a string "1,3". */
+static const char *run(struct fx *f, const struct store_search *q)
+{
+	uint32_t *uids;
+	size_t n;
+	assert_int_equal(store_search(f->mb, q, f->a, &uids, &n), STORE_OK);
+	char *s = arena_alloc(f->a, 64);
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + strlen(s), 64 - strlen(s), "%s%u", i ? "," : "", uids[i]);
+	return s;
+}
+
+static const char *key_str(struct fx *f, enum store_sk k, const char *str)
+{
+	struct store_search q = { .key = k, .u.str = str };
+	return run(f, &q);
+}
+
+static const char *key_num(struct fx *f, enum store_sk k, uint64_t num)
+{
+	struct store_search q = { .key = k, .u.num = num };
+	return run(f, &q);
+}
+
+static uint64_t day(const char *d)
+{
+	time_t t;
+	assert_int_equal(date_parse_imap_date(d, strlen(d), &t), 0);
+	return (uint64_t)t;
+}
+
+static void flags_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_search q = { .key = STORE_SK_ALL };
+	assert_str(run(f, &q), "1,2,3");
+	q = (struct store_search){ .key = STORE_SK_FLAGS_SET, .u.flags = STORE_SEEN };
+	assert_str(run(f, &q), "1");
+	q.u.flags = STORE_SEEN | STORE_FLAGGED;
+	assert_str(run(f, &q), "1");
+	q.u.flags = STORE_ANSWERED;
+	assert_str(run(f, &q), "2");
+	q.u.flags = STORE_DELETED;
+	assert_str(run(f, &q), "3");
+	q.u.flags = STORE_DRAFT;
+	assert_str(run(f, &q), "3");
+	q = (struct store_search){ .key = STORE_SK_FLAGS_UNSET, .u.flags = STORE_SEEN };
+	assert_str(run(f, &q), "2,3");
+	q.u.flags = STORE_DELETED;
+	assert_str(run(f, &q), "1,2");
+	assert_str(key_str(f, STORE_SK_KEYWORD, "$important"), "2");
+	assert_str(key_str(f, STORE_SK_UNKEYWORD, "$Important"), "1,3");
+	assert_str(key_str(f, STORE_SK_KEYWORD, "unknown"), "");
+	assert_str(key_str(f, STORE_SK_UNKEYWORD, "unknown"), "1,2,3");
+	assert_str(key_num(f, STORE_SK_RECENT, 0), "1,2,3");
+	assert_str(key_num(f, STORE_SK_NEW, 0), "2,3");
+	assert_str(key_num(f, STORE_SK_OLD, 0), "");
+}
+
+static void size_date_modseq_uid_keys(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	const struct store_msg *m = store_mailbox_msgs(f->mb, &n);
+	assert_str(key_num(f, STORE_SK_LARGER, m[0].size - 1), "1");
+	assert_str(key_num(f, STORE_SK_SMALLER, m[0].size), "2,3");
+	assert_str(key_num(f, STORE_SK_BEFORE, day("10-Mar-2026")), "1");
+	assert_str(key_num(f, STORE_SK_ON, day("10-Mar-2026")), "2");
+	assert_str(key_num(f, STORE_SK_SINCE, day("10-Mar-2026")), "2,3");
+	/* Date: 10 Mar 2026 23:30 -0500 is the 10th in its zone (11th UTC) */
+	assert_str(key_num(f, STORE_SK_SENTON, day("10-Mar-2026")), "2");
+	assert_str(key_num(f, STORE_SK_SENTBEFORE, day("2-Feb-2026")), "");
+	assert_str(key_num(f, STORE_SK_SENTSINCE, day("2-Feb-2026")), "1,2,3");
+	/* No Date: header: internal date (10-Apr) stands in */
+	assert_str(key_num(f, STORE_SK_SENTON, day("10-Apr-2026")), "3");
+	assert_str(key_num(f, STORE_SK_MODSEQ, m[2].modseq), "3");
+	struct store_range r[] = { { 1, 1 }, { 3, 100 } };
+	struct store_search q = { .key = STORE_SK_UID, .u.set = { 2, r } };
+	assert_str(run(f, &q), "1,3");
+}
+
+static void header_and_address_keys(void **state)
+{
+	struct fx *f = *state;
+	assert_str(key_str(f, STORE_SK_FROM, "ALICE"), "1");
+	assert_str(key_str(f, STORE_SK_FROM, "example"), "1,2,3");
+	assert_str(key_str(f, STORE_SK_TO, "bob@"), "1,3");
+	assert_str(key_str(f, STORE_SK_CC, "carol"), "1");
+	assert_str(key_str(f, STORE_SK_BCC, "secret"), "2");
+	assert_str(key_str(f, STORE_SK_SUBJECT, "quarterly"), "1");
+	/* decoded encoded-word, non-ASCII, case-folded by the trigram index */
+	assert_str(key_str(f, STORE_SK_SUBJECT, "GRÜSSE"), "");
+	assert_str(key_str(f, STORE_SK_SUBJECT, "grüße"), "2");
+	assert_str(key_str(f, STORE_SK_SUBJECT, "hi"), "3");   /* < 3 chars: scan */
+	assert_str(key_str(f, STORE_SK_SUBJECT, ""), "1,2,3");
+	struct store_search q = { .key = STORE_SK_HEADER, .u.hdr = { "X-Priority", "highest" } };
+	assert_str(run(f, &q), "1");
+	q.u.hdr.value = "";
+	assert_str(run(f, &q), "1");
+	q.u.hdr.field = "Content-Transfer-Encoding";
+	q.u.hdr.value = "BASE64";
+	assert_str(run(f, &q), "3");
+	q.u.hdr.field = "subject";
+	q.u.hdr.value = "report";
+	assert_str(run(f, &q), "1");
+}
+
+static void body_and_text_keys(void **state)
+{
+	struct fx *f = *state;
+	assert_str(key_str(f, STORE_SK_BODY, "zanzibar"), "1");
+	assert_str(key_str(f, STORE_SK_BODY, "ZANZ"), "1");
+	assert_str(key_str(f, STORE_SK_BODY, "anzib"), "1");   /* substring */
+	assert_str(key_str(f, STORE_SK_BODY, "decoded body"), "3");  /* base64 decoded */
+	assert_str(key_str(f, STORE_SK_BODY, "ok"), "2");      /* short: scan */
+	assert_str(key_str(f, STORE_SK_BODY, "quarterly"), "");  /* only in the header */
+	assert_str(key_str(f, STORE_SK_TEXT, "quarterly"), "1");
+	assert_str(key_str(f, STORE_SK_TEXT, "lunch"), "2");
+	assert_str(key_str(f, STORE_SK_BODY, "say \"hi\""), "");  /* quotes are escaped */
+	assert_str(key_str(f, STORE_SK_BODY, "nowhere-to-be-found"), "");
+}
+
+static void boolean_combinations(void **state)
+{
+	struct fx *f = *state;
+	struct store_search a = { .key = STORE_SK_FROM, .u.str = "alice" };
+	struct store_search b = { .key = STORE_SK_FLAGS_SET, .u.flags = STORE_DELETED };
+	a.next = &b;
+	struct store_search or = { .key = STORE_SK_OR, .kids = &a };
+	assert_str(run(f, &or), "1,3");
+	struct store_search not = { .key = STORE_SK_NOT, .kids = &or };
+	assert_str(run(f, &not), "2");
+	struct store_search c = { .key = STORE_SK_BODY, .u.str = "lunch" };
+	struct store_search d = { .key = STORE_SK_FLAGS_SET, .u.flags = STORE_ANSWERED };
+	c.next = &d;
+	struct store_search and = { .key = STORE_SK_AND, .kids = &c };
+	assert_str(run(f, &and), "2");
+	d.u.flags = STORE_SEEN;
+	assert_str(run(f, &and), "");
+	struct store_search empty_and = { .key = STORE_SK_AND };
+	assert_str(run(f, &empty_and), "1,2,3");
+}
+
+static void search_sees_changes(void **state)
+{
+	struct fx *f = *state;
+	struct store_range r = { 1, 3 };
+	struct store_uidset s = { 1, &r };
+	uint32_t *gone;
+	size_t n;
+	assert_int_equal(store_expunge(f->mb, STORE_EXPUNGE_DELETED, &s, f->a, &gone, &n), STORE_OK);
+	assert_str(key_str(f, STORE_SK_BODY, "decoded"), "");
+	assert_str(key_str(f, STORE_SK_FROM, "example"), "1,2");
+}
+
+int main(void)
+{
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(flags_keys),
+		T(size_date_modseq_uid_keys),
+		T(header_and_address_keys),
+		T(body_and_text_keys),
+		T(boolean_combinations),
+		T(search_sees_changes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
