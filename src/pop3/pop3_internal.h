@@ -29,6 +29,7 @@ struct pop3_session {
 };
 
 void pop3_reply(struct pop3_session *s, const char *line);
+void pop3_send_capa(struct pop3_session *s);
 
 /* SASL exchange of AUTH (pop3_sasl.c). */
 void pop3_sasl_begin(struct pop3_session *s, const char *mech, const char *initial);
@@ -42,5 +43,9 @@ int pop3_maildrop_open(struct pop3_session *s, int64_t user_id, const char *addr
 void pop3_maildrop_close(struct pop3_session *s);
 void pop3_transaction_command(struct pop3_session *s, const char *cmd, char *args);
 void pop3_transaction_resume(struct pop3_session *s);
+
+struct store_user;
+/* The name of the user's \Trash mailbox ("Trash" if none is marked). */
+const char *pop3_trash_name(struct store_user *user, struct arena *a);
 
 #endif

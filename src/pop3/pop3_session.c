@@ -26,7 +26,7 @@ void pop3_reply(struct pop3_session *s, const char *line)
 	conn_puts(s->c, "\r\n");
 }
 
-static void send_capa(struct pop3_session *s)
+void pop3_send_capa(struct pop3_session *s)
 {
 	struct conn *c = s->c;
 	bool auth_ok = runtime_plaintext_auth_ok(c);
@@ -101,7 +101,7 @@ static void cmd_auth(struct pop3_session *s, char *args)
 static void handle_authorization(struct pop3_session *s, char *cmd, char *args)
 {
 	if (strcasecmp(cmd, "CAPA") == 0) {
-		send_capa(s);
+		pop3_send_capa(s);
 	} else if (strcasecmp(cmd, "QUIT") == 0) {
 		pop3_reply(s, "+OK mailkeep POP3 server signing off");
 		conn_close(s->c);
@@ -131,6 +131,9 @@ static void handle_authorization(struct pop3_session *s, char *cmd, char *args)
 		}
 	} else if (strcasecmp(cmd, "AUTH") == 0) {
 		cmd_auth(s, args);
+	} else if (strcasecmp(cmd, "UTF8") == 0) {
+		/* RFC 6856: messages go out as stored; names may be UTF-8. */
+		pop3_reply(s, "+OK UTF8 enabled");
 	} else if (strcasecmp(cmd, "APOP") == 0) {
 		pop3_reply(s, "-ERR APOP is not enabled on this server");
 	} else {

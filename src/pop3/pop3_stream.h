@@ -1,0 +1,38 @@
+/*
+ * pop3_stream: RETR and TOP output, streamed from a mapped message in
+ * chunks while the client reads (never the whole message in a buffer).
+ *
+ * The message is sent dot-stuffed (a line starting with "." gets another),
+ * with CRLF line ends, and ended by ".\r\n" (RFC 1939 section 3). A message
+ * whose last line has no line end gets one before the terminator.
+ */
+#ifndef MK_POP3_STREAM_H
+#define MK_POP3_STREAM_H
+
+#include "lib/conn.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pure dot-stuffing step: copies from in[0..inlen) to out (room outcap >=
+ * 2), stuffing dots at line starts; *at_line_start carries across calls.
+ * Returns bytes written; *consumed_r the input bytes used. */
+size_t pop3_dot_stuff(bool *at_line_start, const char *in, size_t inlen, char *out,
+                      size_t outcap, size_t *consumed_r);
+
+/* Bytes of data that TOP n sends: the header, the blank line, and n lines
+ * of body. */
+size_t pop3_top_length(const char *data, size_t len, uint64_t lines);
+
+struct pop3_stream;
+
+/* Takes ownership of the store mapping (released with store_unmap).
+ * top_lines < 0: the whole message (RETR). */
+struct pop3_stream *pop3_stream_new(const char *data, size_t len, int64_t top_lines);
+/* Writes while the connection takes it: 1 when the terminator has been
+ * queued, 0 when the output is full (call again on `drained`). */
+int pop3_stream_run(struct pop3_stream *st, struct conn *c);
+void pop3_stream_free(struct pop3_stream **st);
+
+#endif

@@ -1,0 +1,170 @@
+"""POP3 over the store (issue 5): python's poplib and curl against the real
+server; messages are put in with `mailkeep deliver`."""
+import os
+import poplib
+import socket
+import subprocess
+import time
+import unittest
+
+import mk
+
+
+def message(n, body_lines=None):
+    lines = body_lines or [f"This is message number {n}.", "Second line."]
+    return ("From: sender@example.org\r\nTo: alice@example.com\r\n"
+            f"Subject: test {n}\r\nMessage-ID: <m{n}@example.org>\r\n\r\n"
+            + "".join(l + "\r\n" for l in lines)).encode()
+
+
+class Pop3(unittest.TestCase):
+    def setUp(self):
+        self.srv = mk.Server(**getattr(self, "settings", {})).start()
+        self.srv.add_user("alice@example.com", "pw")
+
+    def tearDown(self):
+        self.srv.__exit__(None, None, None)
+
+    def deliver(self, data, addr="alice@example.com"):
+        p = subprocess.run([mk.BIN, "--config", self.srv.config, "deliver", addr],
+                           input=data, capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def pop(self):
+        c = poplib.POP3_SSL("127.0.0.1", self.srv.ports["pop3s"], context=mk.tls_context(),
+                            timeout=20)
+        c.user("alice@example.com")
+        c.pass_("pw")
+        return c
+
+    def pop_when_unlocked(self):
+        # The server releases the maildrop lock once it sees the old
+        # connection gone; a client reconnecting at once may be early.
+        deadline = time.time() + 5
+        while True:
+            try:
+                return self.pop()
+            except poplib.error_proto as e:
+                if b"IN-USE" not in e.args[0] or time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def test_stat_list_uidl_retr_byte_exact(self):
+        msgs = [message(i) for i in range(1, 4)]
+        for m in msgs:
+            self.deliver(m)
+        c = self.pop()
+        self.assertEqual(c.stat(), (3, sum(len(m) for m in msgs)))
+        resp, listing, _ = c.list()
+        self.assertEqual([l.split()[1] for l in listing], [str(len(m)).encode() for m in msgs])
+        resp, uidls, _ = c.uidl()
+        self.assertEqual(len(set(u.split()[1] for u in uidls)), 3)
+        for i, m in enumerate(msgs, 1):
+            resp, lines, octets = c.retr(i)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", m)
+            self.assertEqual(resp, f"+OK {len(m)} octets".encode())
+        c.quit()
+
+    def test_dot_stuffing_and_top(self):
+        m = message(1, [".starts with a dot", "..two dots", "normal", "."])
+        self.deliver(m)
+        c = self.pop()
+        self.assertEqual(b"\r\n".join(c.retr(1)[1]) + b"\r\n", m)
+        head, _, body = m.partition(b"\r\n\r\n")
+        resp, lines, _ = c.top(1, 0)
+        self.assertEqual(b"\r\n".join(lines), head + b"\r\n")
+        resp, lines, _ = c.top(1, 2)
+        self.assertEqual(lines[-2:], [b".starts with a dot", b"..two dots"])
+        c.quit()
+
+    def test_uidl_stable_across_sessions_and_restart(self):
+        self.deliver(message(1))
+        self.deliver(message(2))
+        c = self.pop()
+        first = c.uidl()[1]
+        c.quit()
+        self.srv.stop()
+        self.srv.start()
+        self.deliver(message(3))
+        c = self.pop()
+        again = c.uidl()[1]
+        self.assertEqual(again[:2], first)
+        self.assertNotIn(again[2].split()[1], [u.split()[1] for u in first])
+        c.quit()
+
+    def test_dele_quit_removes_rset_undoes_drop_deletes_nothing(self):
+        for i in range(1, 4):
+            self.deliver(message(i))
+        c = self.pop()
+        c.dele(1)
+        with self.assertRaisesRegex(poplib.error_proto, "deleted"):
+            c.retr(1)
+        self.assertEqual(c.stat()[0], 2)
+        c.rset()
+        self.assertEqual(c.stat()[0], 3)
+        c.dele(2)
+        # The connection drops without QUIT (shutdown: poplib's file object
+        # would keep the socket open after a plain close).
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.sock.close()
+        c = self.pop_when_unlocked()
+        self.assertEqual(c.stat()[0], 3)
+        c.dele(2)
+        self.assertIn(b"1 messages deleted", c.quit())
+        c = self.pop()
+        self.assertEqual(c.stat()[0], 2)
+        subjects = [b"\r\n".join(c.retr(i)[1]) for i in (1, 2)]
+        self.assertIn(b"Subject: test 1", subjects[0])
+        self.assertIn(b"Subject: test 3", subjects[1])
+        c.quit()
+
+    def test_second_session_is_refused_while_locked(self):
+        self.deliver(message(1))
+        c = self.pop()
+        d = poplib.POP3_SSL("127.0.0.1", self.srv.ports["pop3s"], context=mk.tls_context())
+        d.user("alice@example.com")
+        with self.assertRaisesRegex(poplib.error_proto, r"\[IN-USE\]"):
+            d.pass_("pw")
+        c.quit()
+        d = self.pop()
+        self.assertEqual(d.stat()[0], 1)
+        d.quit()
+
+    def test_bad_arguments_get_errors_and_session_goes_on(self):
+        self.deliver(message(1))
+        c = self.pop()
+        for bad in ("RETR 0", "RETR 2", "RETR x", "DELE 99", "TOP 1", "LIST 5", "FOO"):
+            with self.assertRaises(poplib.error_proto, msg=bad):
+                c._shortcmd(bad)
+        self.assertEqual(c.noop(), b"+OK")
+        c.quit()
+
+    def test_curl_lists_and_retrieves(self):
+        m = message(7)
+        self.deliver(m)
+        url = f"pop3s://127.0.0.1:{self.srv.ports['pop3s']}/"
+        p = subprocess.run(["curl", "-sk", "-u", "alice@example.com:pw", url],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.stdout.strip(), f"1 {len(m)}".encode())
+        p = subprocess.run(["curl", "-sk", "-u", "alice@example.com:pw", url + "1"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.stdout, m)
+
+
+class Pop3FlagMode(Pop3):
+    settings = {"pop3_delete": "flag"}
+
+    def test_flag_mode_hides_deleted_from_later_sessions(self):
+        self.deliver(message(1))
+        self.deliver(message(2))
+        c = self.pop()
+        c.dele(1)
+        c.quit()
+        c = self.pop()
+        self.assertEqual(c.stat()[0], 1)
+        self.assertIn(b"Subject: test 2", b"\r\n".join(c.retr(1)[1]))
+        c.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
