@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "cli/cli_accounts.h"
+#include "cli/cli_check.h"
 #include "cli/cli_deliver.h"
 #include "lib/config.h"
 #include "server/privdrop.h"
@@ -25,6 +26,7 @@ static void usage(FILE *fp)
 	      "  alias add SOURCE TARGET | alias del SOURCE | alias list\n"
 	      "  quota set ADDRESS SIZE [--messages N] | quota get ADDRESS\n"
 	      "  deliver [--mailbox NAME] ADDRESS < message   local delivery (sysexits codes)\n"
+	      "  check ADDRESS... | --all   store consistency check (repairs what is safe)\n"
 	      "  version\n"
 	      "\n"
 	      "Without --config, " SYSTEM_CONFIG " is used if it exists, else the\n"
@@ -144,6 +146,8 @@ int cli_main(int argc, char **argv)
 		rc = run_account_cmd(cfg, cli_alias_main, cargc, cargv);
 	} else if (strcmp(cmd, "quota") == 0) {
 		rc = run_account_cmd(cfg, cli_quota_main, cargc, cargv);
+	} else if (strcmp(cmd, "check") == 0) {
+		rc = run_account_cmd(cfg, cli_check_main, cargc, cargv);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = run_account_cmd(cfg, cli_deliver_main, cargc, cargv);
 	} else {
