@@ -90,7 +90,10 @@ int cli_deliver_main(const char *data_dir, int argc, char **argv)
 	if (rc == STORE_OK)
 		rc = store_append_commit(ap, &(struct store_append_opts){ 0 }, NULL, &uid);
 	int ex = EX_OK_;
-	if (rc == STORE_E_OVERQUOTA) {
+	if (rc == STORE_E_NOTFOUND || rc == STORE_E_BADNAME || rc == STORE_E_NOSELECT) {
+		fprintf(stderr, "mailkeep deliver: mailbox %s: %s\n", mailbox, store_error(user));
+		ex = EX_CANTCREAT_;
+	} else if (rc == STORE_E_OVERQUOTA) {
 		fprintf(stderr, "mailkeep deliver: %s is over quota\n", address);
 		ex = EX_TEMPFAIL_;
 	} else if (rc != STORE_OK) {
