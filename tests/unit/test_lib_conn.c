@@ -1,0 +1,137 @@
+#include "unit.h"
+#include "lib/conn.h"
+#include "lib/ev.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* --- line framing --- */
+
+static void line_framing(void **state)
+{
+	struct conn c;
+	memset(&c, 0, sizeof(c));
+	buf_init(&c.in, 1024);
+	size_t len, total;
+
+	buf_append_str(&c.in, "abc");
+	assert_int_equal(conn_line(&c, 100, &len, &total), 0);
+	buf_append_str(&c.in, "\r\nnext");
+	assert_int_equal(conn_line(&c, 100, &len, &total), 1);
+	assert_int_equal(len, 3);
+	assert_int_equal(total, 5);
+	buf_consume(&c.in, total);
+
+	buf_append_str(&c.in, "\n");  /* a lone LF ends a line too */
+	assert_int_equal(conn_line(&c, 100, &len, &total), 1);
+	assert_int_equal(len, 4);
+	assert_int_equal(total, 5);
+	buf_consume(&c.in, total);
+
+	char big[200];
+	memset(big, 'x', sizeof(big));
+	buf_append(&c.in, big, sizeof(big));
+	assert_int_equal(conn_line(&c, 100, &len, &total), -1);
+	buf_append_str(&c.in, "\n");
+	/* The end is past the limit: still too long. */
+	assert_int_equal(conn_line(&c, 100, &len, &total), -1);
+	buf_deinit(&c.in);
+}
+
+/* --- back-pressure over a socketpair --- */
+
+static int answers;
+static struct conn *the_conn;
+
+/* Each input line is answered with 1 KiB, as a greedy session would. */
+static void echo_input(struct conn *c)
+{
+	static char kib[1024];
+	memset(kib, 'a', sizeof(kib) - 2);
+	kib[1022] = '\r';
+	kib[1023] = '\n';
+	size_t len, total;
+	while (!conn_output_full(c) && conn_line(c, 1000, &len, &total) == 1) {
+		buf_consume(&c->in, total);
+		conn_write(c, kib, sizeof(kib));
+		answers++;
+	}
+}
+
+static void closed_cb(struct conn *c) { the_conn = NULL; }
+
+static const struct conn_ops echo_ops = { .input = echo_input, .closed = closed_cb };
+
+static void echo_start(struct conn *c)
+{
+	c->ops = &echo_ops;
+	the_conn = c;
+}
+
+static const struct proto echo_proto = { .name = "test", .start = echo_start };
+
+static void stop_loop(struct ev_loop *loop, struct ev_timer *t) { ev_loop_stop(loop); }
+
+static void reader_that_never_reads_is_bounded(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	int small = 4096;
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+
+	struct ev_loop *loop = ev_loop_new();
+	struct conn_list list = { 0 };
+	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+	struct conn_settings s = { .in_max = 4096, .out_limit = 16384 };
+	struct conn *c = conn_new(loop, &list, sv[0], &peer, sizeof(sa_family_t), &echo_proto,
+	                          false, &s);
+	conn_begin(c, 0);
+
+	/* The client writes 20,000 commands (20 MB of answers) and reads none. */
+	size_t sent = 0;
+	const char *cmd = "x\n";
+	struct ev_timer t = { .cb = stop_loop };
+	for (int round = 0; round < 200; round++) {
+		while (sent < 20000 * 2 && write(sv[1], cmd, 2) == 2)
+			sent += 2;
+		ev_timer_start(loop, &t, 2);
+		ev_loop_run(loop);
+	}
+	assert_non_null(the_conn);
+	/* The server stopped reading: most commands are still unread, and what
+	 * it holds for the client is about the limit, not 20 MB. */
+	assert_true(sent < 20000 * 2);
+	assert_true(conn_output_pending(c) <= s.out_limit + 1024);
+	assert_true(answers < 200);
+
+	/* Once the client reads, the server goes on answering. */
+	int before = answers;
+	char sink[65536];
+	for (int round = 0; round < 200; round++) {
+		while (read(sv[1], sink, sizeof(sink)) > 0)
+			;
+		ev_timer_start(loop, &t, 2);
+		ev_loop_run(loop);
+	}
+	assert_true(answers > before);
+
+	conn_abort(c);
+	ev_timer_start(loop, &t, 1);
+	ev_loop_run(loop);  /* runs the deferred free */
+	assert_null(the_conn);
+	close(sv[1]);
+	ev_loop_free(&loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(line_framing),
+		cmocka_unit_test(reader_that_never_reads_is_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
