@@ -35,9 +35,10 @@ static int ensure(struct buf *b, size_t n)
 {
 	if (n > b->max - b->len)
 		return -1;
-	if (b->off + b->len + n <= b->cap)
+	/* data != NULL: even a zero-length append writes the NUL after it. */
+	if (b->data != NULL && b->off + b->len + n <= b->cap)
 		return 0;
-	if (b->off > 0 && b->len + n <= b->cap) {
+	if (b->data != NULL && b->off > 0 && b->len + n <= b->cap) {
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 		b->data[b->len] = '\0';
@@ -47,7 +48,7 @@ static int ensure(struct buf *b, size_t n)
 	while (want < b->len + n)
 		want *= 2;
 	if (want > b->max)
-		want = b->max;
+		want = b->max > b->len + n ? b->max : b->len + n;
 	char *d = xmalloc(want + 1);
 	if (b->len > 0)
 		memcpy(d, b->data + b->off, b->len);
@@ -106,6 +107,8 @@ char *buf_reserve(struct buf *b, size_t n)
 
 void buf_commit(struct buf *b, size_t n)
 {
+	if (b->data == NULL)
+		return;  /* nothing was reserved: n is 0 */
 	b->len += n;
 	b->data[b->off + b->len] = '\0';
 }

@@ -31,6 +31,22 @@ static void buf_consume_then_append_compacts(void **state)
 	buf_deinit(&b);
 }
 
+static void buf_zero_length_append_on_fresh_buffer(void **state)
+{
+	struct buf b;
+	buf_init(&b, 16);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_int_equal(buf_len(&b), 0);
+	assert_str(buf_ptr(&b), "");
+	buf_commit(&b, 0);
+	buf_deinit(&b);
+	struct buf z;
+	buf_init(&z, 0);  /* a zero ceiling still holds the empty string */
+	assert_int_equal(buf_append(&z, "", 0), 0);
+	assert_int_equal(buf_append(&z, "x", 1), -1);
+	buf_deinit(&z);
+}
+
 static void buf_printf_respects_ceiling(void **state)
 {
 	struct buf b;
@@ -112,6 +128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_ceiling_refuses_and_keeps_content),
 		cmocka_unit_test(buf_consume_then_append_compacts),
+		cmocka_unit_test(buf_zero_length_append_on_fresh_buffer),
 		cmocka_unit_test(buf_printf_respects_ceiling),
 		cmocka_unit_test(buf_reserve_commit),
 		cmocka_unit_test(arena_alloc_zeroed_aligned_and_reset),
