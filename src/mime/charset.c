@@ -137,15 +137,10 @@ int charset_to_utf8(struct buf *b, const char *charset, const char *s, size_t n)
 		size_t r = inleft > 0 ? iconv(cd, &in, &inleft, &out, &outleft)
 		                      : iconv(cd, NULL, NULL, &out, &outleft);
 		int err = r == (size_t)-1 ? errno : 0;
-		if (out > tmp) {
-			/* iconv output is valid UTF-8; sanitize anyway so a
-			 * ceiling cut still ends on a character boundary. */
-			size_t len = (size_t)(out - tmp);
-			if (buf_append(b, tmp, len) < 0) {
-				buf_append(b, tmp, utf8_cut(tmp, len, buf_room(b)));
-				return -1;
-			}
-		}
+		/* iconv writes whole characters, but glibc's UTF-8 reader
+		 * passes old 5- and 6-byte forms through: check its output. */
+		if (out > tmp && utf8_sanitize(b, tmp, (size_t)(out - tmp)) < 0)
+			return -1;
 		if (err == E2BIG)
 			continue;
 		if (err == EILSEQ || err == EINVAL) {
@@ -162,7 +157,7 @@ int charset_to_utf8(struct buf *b, const char *charset, const char *s, size_t n)
 			out = tmp;
 			outleft = sizeof(tmp);
 			iconv(cd, NULL, NULL, &out, &outleft);
-			if (out > tmp && buf_append(b, tmp, (size_t)(out - tmp)) < 0)
+			if (out > tmp && utf8_sanitize(b, tmp, (size_t)(out - tmp)) < 0)
 				return -1;
 			return 0;
 		}
