@@ -1,5 +1,6 @@
 #include "pop3/pop3_session.h"
 #include "pop3/pop3_internal.h"
+#include "pop3/pop3_parse.h"
 #include "auth/auth_login.h"
 #include "lib/arena.h"
 #include "lib/runtime.h"
@@ -142,28 +143,24 @@ static void handle_authorization(struct pop3_session *s, char *cmd, char *args)
 	}
 }
 
-static void handle_line(struct pop3_session *s, char *line)
+static void handle_line(struct pop3_session *s, char *line, size_t len)
 {
 	if (s->sasl_active) {
 		pop3_sasl_line(s, line);
 		return;
 	}
-	/* Keyword, one space, arguments (RFC 1939: case-insensitive keyword). */
-	char *args = strchr(line, ' ');
-	if (args != NULL) {
-		*args++ = '\0';
-		if (*args == '\0')
-			args = NULL;
-	}
-	if (strlen(line) > 4 || line[0] == '\0') {
+	struct pop3_cmd cmd;
+	enum pop3_parse_status st = pop3_parse_line(line, len, &cmd);
+	if (st != POP3_PARSE_OK) {
 		s->bad++;
-		pop3_reply(s, "-ERR Unknown command");
+		pop3_reply(s, st == POP3_PARSE_BAD_CHAR ? "-ERR Control characters in command"
+		                                         : "-ERR Unknown command");
 		return;
 	}
 	if (s->state == POP3_AUTHORIZATION)
-		handle_authorization(s, line, args);
+		handle_authorization(s, cmd.keyword, cmd.rest);
 	else
-		pop3_transaction_command(s, line, args);
+		pop3_transaction_command(s, cmd.keyword, cmd.rest);
 }
 
 static void pop3_input(struct conn *c)
@@ -184,12 +181,7 @@ static void pop3_input(struct conn *c)
 		}
 		char *line = arena_strndup(s->cmd_arena, buf_ptr(&c->in), len);
 		buf_consume(&c->in, total);
-		if (memchr(line, '\0', len) != NULL) {
-			s->bad++;
-			pop3_reply(s, "-ERR NUL byte in command");
-		} else {
-			handle_line(s, line);
-		}
+		handle_line(s, line, len);
 		arena_reset(s->cmd_arena);
 		if (s->bad >= POP3_MAX_BAD) {
 			pop3_reply(s, "-ERR Too many bad commands, closing");
