@@ -171,9 +171,12 @@ static void deliver_input(struct conn *c)
 		return;
 	if (c->in.len == 0)
 		buf_reset(&c->in, 0);
-	if (c->in_eof && !c->closing) {
+	/* The peer closed its side. Answers to what it sent before are still
+	 * owed: input left over while output is full is delivered again on
+	 * `drained`. Only an incomplete last line (or nothing) ends it here. */
+	if (c->in_eof && !c->closing && !c->paused && (c->in.len == 0 || !c->out_full)) {
 		conn_log(c, LOGL_INFO, "disconnected reason=peer-closed");
-		conn_abort(c);
+		conn_close(c);
 	}
 }
 

@@ -143,6 +143,22 @@ class Limits(unittest.TestCase):
             self.assertTrue(other.readline().startswith("+OK"))
             s.close()
 
+    def test_half_closed_pipeline_gets_every_answer(self):
+        with mk.Server(output_buffer_limit="64K") as srv:
+            s = srv.connect("pop3")
+            n = 3000  # ~450 KB of answers: several times the output limit
+            s.sendall(b"CAPA\r\n" * n + b"QUIT\r\n")
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            s.settimeout(20)
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertEqual(data.count(b"+OK Capability list follows"), n)
+            self.assertTrue(data.endswith(b"+OK mailkeep POP3 server signing off\r\n"))
+
     def test_connections_per_ip_limit(self):
         with mk.Server(max_connections_per_ip=3) as srv:
             time.sleep(0.5)  # let the harness's readiness probes close
