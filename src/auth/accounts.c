@@ -228,12 +228,18 @@ int accounts_open(const char *data_dir, struct accounts **acc_r, const char **er
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/accounts.db", data_dir);
 	/* Create it ourselves so it is 0600 whatever the umask: it holds
-	 * password hashes. SQLite gives its -wal and -shm files the same mode. */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
+	 * password hashes. SQLite gives its -wal and -shm files the same mode.
+	 * Only when it does not exist yet (O_EXCL): close() on a file drops
+	 * every POSIX lock this process holds on it, including those of the
+	 * other threads' open connections; another process (`mailkeep user
+	 * add`) then believes it is the last user, checkpoints and removes the
+	 * WAL, and our connections keep reading a stale snapshot. */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
 		return acc_fail(error_r, ACCOUNTS_ERR_INTERNAL, "cannot open %s: %s", path,
 		                strerror(errno));
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 
 	struct accounts *acc = xcalloc(1, sizeof(*acc));
 	int rc = sqlite3_open_v2(path, &acc->db,
