@@ -6,20 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Capabilities of FETCH and SEARCH (imap_fetch*.c, cmd_search.c): their
+ * owner lists here what works, e.g. "ESEARCH SEARCHRES BINARY". */
+#define IMAP_CAPS_FETCH_SEARCH ""
+
 const char *imap_capabilities(struct imap_session *s)
 {
-	static _Thread_local char caps[512];
+	static _Thread_local char caps[1024];
 	const struct conn *c = s->c;
-	snprintf(caps, sizeof(caps), "IMAP4rev1 SASL-IR ID ENABLE LITERAL+");
+	size_t n = (size_t)snprintf(caps, sizeof(caps), "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE LITERAL+");
 	if (s->state == IMAP_STATE_NOT_AUTH) {
-		size_t n = strlen(caps);
 		if (c->tls == CONN_TLS_NONE)
 			n += (size_t)snprintf(caps + n, sizeof(caps) - n, " STARTTLS");
 		if (runtime_plaintext_auth_ok(c))
 			snprintf(caps + n, sizeof(caps) - n, " AUTH=PLAIN AUTH=LOGIN");
 		else
 			snprintf(caps + n, sizeof(caps) - n, " LOGINDISABLED");
+		return caps;
 	}
+	n += (size_t)snprintf(caps + n, sizeof(caps) - n,
+	                      " IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED"
+	                      " LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE CONDSTORE QRESYNC"
+	                      " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE MULTIAPPEND"
+	                      " APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE",
+	                      (unsigned long long)runtime_config->max_message_size);
+	if (IMAP_CAPS_FETCH_SEARCH[0] != '\0' && n < sizeof(caps))
+		snprintf(caps + n, sizeof(caps) - n, " %s", IMAP_CAPS_FETCH_SEARCH);
 	return caps;
 }
 
@@ -40,6 +52,11 @@ enum imap_cmd_result imap_cmd_noop(struct imap_session *s, const struct imap_com
 		imap_tagged(s, cmd->tag, "BAD", NULL, "NOOP takes no arguments");
 		return IMAP_CMD_DONE;
 	}
+	/* Picks up other processes' changes; the reply flushes updates. */
+	if (s->store != NULL)
+		store_user_poll(s->store);
+	if (s->sel != NULL)
+		return imap_sel_reply(s, cmd->tag, NULL, "NOOP completed");
 	imap_tagged(s, cmd->tag, "OK", NULL, "NOOP completed");
 	return IMAP_CMD_DONE;
 }
@@ -98,25 +115,5 @@ enum imap_cmd_result imap_cmd_id(struct imap_session *s, const struct imap_comma
 	}
 	imap_untagged(s, "ID (\"name\" \"mailkeep\" \"vendor\" \"mailkeep\" \"version\" \"0.1.0\")");
 	imap_tagged(s, cmd->tag, "OK", NULL, "ID completed");
-	return IMAP_CMD_DONE;
-}
-
-/* ENABLE (RFC 5161): no extension that needs enabling is offered yet, so
- * nothing is turned on and the ENABLED response lists nothing. */
-enum imap_cmd_result imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
-{
-	if (cmd->nargs == 0) {
-		imap_tagged(s, cmd->tag, "BAD", NULL, "Usage: ENABLE capability...");
-		return IMAP_CMD_DONE;
-	}
-	for (size_t i = 0; i < cmd->nargs; i++) {
-		const char *a;
-		if (!imap_arg_get_atom(&cmd->args[i], &a)) {
-			imap_tagged(s, cmd->tag, "BAD", NULL, "ENABLE takes capability names");
-			return IMAP_CMD_DONE;
-		}
-	}
-	imap_untagged(s, "ENABLED");
-	imap_tagged(s, cmd->tag, "OK", NULL, "ENABLE completed");
 	return IMAP_CMD_DONE;
 }

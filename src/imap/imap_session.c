@@ -21,6 +21,11 @@ const struct proto imap_proto = {
 void imap_tagged(struct imap_session *s, const char *tag, const char *status,
                  const char *code, const char *text)
 {
+	/* Untagged updates go out before the tagged reply of a command. */
+	if (s->in_command && s->sel != NULL)
+		imap_sel_flush_updates(s, s->expunge_ok);
+	if (s->c->closed || s->c->closing)
+		return;
 	if (code != NULL)
 		conn_printf(s->c, "%s %s [%s] %s\r\n", tag, status, code, text);
 	else
@@ -37,7 +42,9 @@ static void set_limits(struct imap_session *s)
 	const struct config *cfg = runtime_config;
 	struct imap_parser_limits lim = {
 		.max_line = s->state == IMAP_STATE_NOT_AUTH ? cfg->max_line_preauth : cfg->max_line,
-		.max_literal = cfg->max_message_size,
+		/* After login APPEND checks the size itself (NO [TOOBIG]);
+		 * other literals are bounded by max_line when kept. */
+		.max_literal = s->state == IMAP_STATE_NOT_AUTH ? cfg->max_message_size : UINT64_MAX / 4,
 		.max_discard = IMAP_MAX_DISCARD,
 		.max_depth = s->state == IMAP_STATE_NOT_AUTH ? 2 : 16,
 		.max_args = s->state == IMAP_STATE_NOT_AUTH ? 16 : 100000,
@@ -45,15 +52,17 @@ static void set_limits(struct imap_session *s)
 	imap_parser_set_limits(s->parser, &lim);
 }
 
-static void idle_timer(struct imap_session *s)
+void imap_idle_timer(struct imap_session *s)
 {
 	const struct config *cfg = runtime_config;
 	uint64_t secs = s->state == IMAP_STATE_NOT_AUTH ? cfg->preauth_timeout : cfg->imap_idle_timeout;
 	conn_set_timeout(s->c, secs * 1000);
 }
 
-static void bye(struct imap_session *s, const char *code, const char *text, const char *reason)
+void imap_bye(struct imap_session *s, const char *code, const char *text, const char *reason)
 {
+	if (s->c->closed || s->c->closing)
+		return;
 	if (code != NULL)
 		conn_printf(s->c, "* BYE [%s] %s\r\n", code, text);
 	else
@@ -80,17 +89,26 @@ static void run_command(struct imap_session *s, const struct imap_command *cmd)
 		            "Select a mailbox first" : "Not allowed in this state");
 		return;
 	}
+	/* RFC 9051 7.5.1: no EXPUNGE while answering FETCH, STORE, SEARCH
+	 * (or COPY) by sequence number. */
+	s->cmd_uid = cmd->uid;
+	s->expunge_ok = cmd->uid || (strcmp(def->name, "FETCH") != 0 && strcmp(def->name, "STORE") != 0 &&
+	                             strcmp(def->name, "SEARCH") != 0 && strcmp(def->name, "COPY") != 0);
+	s->in_command = true;
 	if (def->run(s, cmd) == IMAP_CMD_ASYNC)
 		s->running = true;
+	else
+		s->in_command = false;
 }
 
 void imap_command_finish(struct imap_session *s)
 {
 	s->running = false;
+	s->in_command = false;
 	s->tag = NULL;
 	set_limits(s);
 	if (!s->c->closed) {
-		idle_timer(s);
+		imap_idle_timer(s);
 		conn_resume_input(s->c);
 	}
 }
@@ -101,23 +119,27 @@ static void on_bad(struct imap_session *s, const struct imap_parse_result *res)
 	const char *msg = res->error_msg != NULL ? res->error_msg : "Syntax error";
 	bool toobig = res->error == IMAP_PARSE_ERR_TOOBIG;
 	s->bad_count++;
+	imap_append_abort(s);
 	s->skipping = !imap_parser_idle(s->parser);
 	s->skipped = 0;
 	imap_tagged(s, tag, "BAD", toobig ? "TOOBIG" : NULL, msg);
 	/* A line with no end in sight is not a client worth following. */
 	if (toobig && strstr(msg, "line too long") != NULL)
-		bye(s, "TOOBIG", "Command line too long", "line-too-long");
+		imap_bye(s, "TOOBIG", "Command line too long", "line-too-long");
 	else if (s->bad_count >= IMAP_MAX_BAD)
-		bye(s, NULL, "Too many invalid commands", "too-many-errors");
+		imap_bye(s, NULL, "Too many invalid commands", "too-many-errors");
 }
 
 static void on_literal(struct imap_session *s, const struct imap_parse_result *res)
 {
+	/* APPEND streams its message literals to the store. */
+	if (imap_append_literal(s, res))
+		return;
 	if (imap_parser_literal_keep(s->parser) < 0) {
 		const char *tag = res->cmd != NULL && res->cmd->tag != NULL ? res->cmd->tag : "*";
 		imap_tagged(s, tag, "BAD", "TOOBIG", "Literal too large for this command");
 		if (imap_parser_literal_refuse(s->parser) < 0)
-			bye(s, "TOOBIG", "Literal too large", "literal-too-large");
+			imap_bye(s, "TOOBIG", "Literal too large", "literal-too-large");
 		return;
 	}
 	if (res->literal_sync)
@@ -129,7 +151,7 @@ static void imap_input(struct conn *c)
 	struct imap_session *s = c->session;
 	/* One command at a time; while AUTHENTICATE runs, its continuation
 	 * lines are still read. */
-	while (!c->closed && (!s->running || s->sasl_active) && s->login == NULL &&
+	while (!c->closed && (!s->running || s->sasl_active || s->idling) && s->login == NULL &&
 	       s->state != IMAP_STATE_LOGOUT && !conn_output_full(c) && c->in.len > 0) {
 		if (!s->running && imap_parser_idle(s->parser)) {
 			arena_reset(s->cmd_arena);
@@ -145,7 +167,7 @@ static void imap_input(struct conn *c)
 				s->skipping = false;
 			} else if (s->skipped > runtime_config->max_line + IMAP_MAX_DISCARD) {
 				buf_consume(&c->in, res.consumed);
-				bye(s, "TOOBIG", "Command line too long", "line-too-long");
+				imap_bye(s, "TOOBIG", "Command line too long", "line-too-long");
 				return;
 			}
 		}
@@ -157,14 +179,15 @@ static void imap_input(struct conn *c)
 			buf_consume(&c->in, res.consumed);
 			run_command(s, res.cmd);
 			if (!s->running && !c->closed)
-				idle_timer(s);
+				imap_idle_timer(s);
 			break;
 		case IMAP_PARSE_LITERAL:
 			buf_consume(&c->in, res.consumed);
 			on_literal(s, &res);
 			break;
 		case IMAP_PARSE_LITERAL_DATA:
-			/* No command streams literals yet: keep() was chosen. */
+			/* Only APPEND streams (the data points into c->in). */
+			imap_append_data(s, &res);
 			buf_consume(&c->in, res.consumed);
 			break;
 		case IMAP_PARSE_LINE:
@@ -177,6 +200,7 @@ static void imap_input(struct conn *c)
 				imap_auth_line(s, line, n, res.line_cancel);
 			} else {
 				buf_consume(&c->in, res.consumed);
+				imap_idle_line(s, true);
 			}
 			break;
 		case IMAP_PARSE_BAD:
@@ -189,27 +213,44 @@ static void imap_input(struct conn *c)
 				imap_command_finish(s);
 				break;
 			}
+			if (s->idling) {
+				imap_idle_line(s, false);
+				break;
+			}
 			on_bad(s, &res);
 			break;
 		case IMAP_PARSE_FATAL:
-			bye(s, "TOOBIG", res.error_msg ? res.error_msg : "Input too large", "stream-lost");
+			imap_bye(s, "TOOBIG", res.error_msg ? res.error_msg : "Input too large", "stream-lost");
 			return;
 		}
 	}
 }
 
+/* Output fell under the limit: a suspended command (FETCH streaming a
+ * big answer) writes its next part. */
+static void imap_drained(struct conn *c)
+{
+	struct imap_session *s = c->session;
+	if (s->running && s->on_drained != NULL)
+		s->on_drained(s);
+	/* In IDLE, updates held back by a full buffer go on. */
+	else if (s->idling)
+		imap_sel_flush_updates(s, true);
+}
+
 static void imap_timeout(struct conn *c)
 {
 	struct imap_session *s = c->session;
-	bye(s, NULL, "Autologout; idle for too long", "idle-timeout");
+	imap_bye(s, NULL, "Autologout; idle for too long", "idle-timeout");
 }
 
 static void imap_shutdown(struct conn *c)
 {
 	struct imap_session *s = c->session;
-	if (s->running || s->login != NULL)
+	/* An IDLE waits for nothing but the client: it ends now. */
+	if ((s->running && !s->idling) || s->login != NULL)
 		return;  /* the server's deadline bounds it */
-	bye(s, "UNAVAILABLE", "Server shutting down", "shutdown");
+	imap_bye(s, "UNAVAILABLE", "Server shutting down", "shutdown");
 }
 
 static void imap_tls_done(struct conn *c)
@@ -226,6 +267,7 @@ static void imap_closed(struct conn *c)
 	if (s->login != NULL)
 		auth_login_cancel(s->login);
 	sasl_reset(&s->sasl);
+	imap_session_cleanup(s);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	free(s);
@@ -233,6 +275,7 @@ static void imap_closed(struct conn *c)
 
 static const struct conn_ops imap_ops = {
 	.input = imap_input,
+	.drained = imap_drained,
 	.timeout = imap_timeout,
 	.tls_done = imap_tls_done,
 	.shutdown = imap_shutdown,
@@ -250,5 +293,5 @@ static void imap_start(struct conn *c)
 	c->session = s;
 	c->ops = &imap_ops;
 	conn_printf(c, "* OK [CAPABILITY %s] mailkeep ready\r\n", imap_capabilities(s));
-	idle_timer(s);
+	imap_idle_timer(s);
 }

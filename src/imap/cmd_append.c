@@ -1,0 +1,253 @@
+/*
+ * APPEND (RFC 9051 6.3.12), MULTIAPPEND (RFC 3502), APPENDUID (UIDPLUS,
+ * RFC 4315), APPENDLIMIT (RFC 7889), [OVERQUOTA] (RFC 9208).
+ *
+ *   APPEND mailbox [(flags)] [date-time] literal  [(flags)] [date] literal ...
+ *   (a literal may also be "UTF8 (~{n}...)", RFC 6855, after UTF8=ACCEPT)
+ *
+ * Message literals are never held in memory: the session hands each
+ * announced literal of an APPEND to imap_append_literal() before any byte
+ * of it arrives, and its bytes to imap_append_data() as they come; they
+ * go straight into a store_append (a temp file). All messages of one
+ * command are one store transaction: either all are saved or none
+ * (MULTIAPPEND is atomic). When the whole command has been parsed,
+ * imap_cmd_append() commits and answers OK [APPENDUID ...].
+ *
+ * A failure before a literal's bytes (bad mailbox, flags, date, size over
+ * APPENDLIMIT) answers NO at once and refuses the literal, so a client
+ * using synchronizing literals sends nothing more; a failure while bytes
+ * stream (the size limit) is answered when the command ends.
+ */
+#include "imap/imap_internal.h"
+#include "imap/imap_seqset.h"
+#include "lib/date.h"
+#include "lib/runtime.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPEND_MAX_MESSAGES 1000
+
+struct imap_append {
+	const char *mailbox;          /* canonical UTF-8 (cmd_arena) */
+	struct store_append *ap;      /* the message streaming in */
+	struct store_append_opts opts;
+	size_t next_arg;              /* first top-level arg after the last literal */
+	size_t pending_next;          /* next_arg once the current literal ends */
+	int failed;                   /* a store error, answered at the end */
+	bool txn;
+	uint32_t uidvalidity;
+	uint32_t uids[APPEND_MAX_MESSAGES];
+	size_t n;
+};
+
+void imap_append_abort(struct imap_session *s)
+{
+	struct imap_append *a = s->append;
+	if (a == NULL)
+		return;
+	s->append = NULL;
+	if (a->ap != NULL)
+		store_append_abort(a->ap);
+	if (a->txn && s->store != NULL)
+		store_txn_rollback(s->store);
+	free(a);
+}
+
+/* Reply NO now, forget the command's appends, refuse the literal. */
+static void refuse(struct imap_session *s, const char *tag, int err, const char *code, const char *text)
+{
+	imap_append_abort(s);
+	if (err == STORE_E_NOTFOUND)
+		imap_tagged(s, tag, "NO", "TRYCREATE", "Mailbox does not exist");
+	else if (err == STORE_E_LIMIT)
+		imap_tagged(s, tag, "NO", "TOOBIG", "Message larger than APPENDLIMIT");
+	else if (err != STORE_OK)
+		imap_store_fail(s, tag, err, "append");
+	else
+		imap_tagged(s, tag, code ? "NO" : "BAD", code, text);
+	if (imap_parser_literal_refuse(s->parser) < 0)
+		imap_bye(s, "TOOBIG", "Literal refused", "append-refused");
+}
+
+/* The optional "(flags)" and "date-time" before this literal. */
+static int message_opts(struct imap_session *s, const struct imap_command *cmd, size_t from,
+                        size_t end, struct store_append_opts *o, const char **err)
+{
+	const struct imap_arg *a = cmd->args;
+	size_t i = from;
+	memset(o, 0, sizeof(*o));
+	*err = "Usage: APPEND mailbox [(flags)] [date-time] literal";
+	if (i < end && a[i].type == IMAP_ARG_LIST) {
+		const struct imap_arg *l;
+		size_t n;
+		imap_arg_get_list(&a[i], &l, &n);
+		if (imap_parse_flags(s, l, n, &o->flags, &o->keywords, &o->n_keywords, err) < 0)
+			return -1;
+		i++;
+	}
+	const char *d;
+	size_t dl;
+	if (i < end && imap_arg_get_string(&a[i], &d, &dl)) {
+		time_t t;
+		int tz;
+		if (date_parse_imap_datetime(d, dl, &t, &tz) < 0) {
+			*err = "Invalid date-time (\"21-Nov-2026 10:00:00 +0000\")";
+			return -1;
+		}
+		o->internal_date = (int64_t)t;
+		o->internal_tz = tz;
+		i++;
+	}
+	return i == end ? 0 : -1;
+}
+
+bool imap_append_literal(struct imap_session *s, const struct imap_parse_result *res)
+{
+	const struct imap_command *cmd = res->cmd;
+	const char *err;
+	if (cmd == NULL || cmd->name == NULL || strcmp(cmd->name, "APPEND") != 0 || cmd->uid ||
+	    !(s->state & (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)) || cmd->nargs < 1)
+		return false;
+	struct imap_append *a = s->append;
+	if (a == NULL) {
+		const char *name = imap_mbox_arg(s, &cmd->args[0], &err);
+		if (name == NULL) {
+			refuse(s, cmd->tag, STORE_OK, "CANNOT", err);
+			return true;
+		}
+		struct store_user *u = imap_store(s);
+		if (u == NULL) {
+			refuse(s, cmd->tag, STORE_OK, "UNAVAILABLE", "Mail store unavailable, try again later");
+			return true;
+		}
+		/* A missing mailbox is refused before any byte is sent. */
+		struct store_status st;
+		int src = store_mailbox_status(u, name, &st);
+		if (src != STORE_OK) {
+			refuse(s, cmd->tag, src, NULL, NULL);
+			return true;
+		}
+		a = s->append = xcalloc(1, sizeof(*a));
+		a->mailbox = name;
+		a->next_arg = 1;
+		int rc = store_txn_begin(u);
+		if (rc != STORE_OK) {
+			refuse(s, cmd->tag, rc, NULL, NULL);
+			return true;
+		}
+		a->txn = true;
+	}
+	if (a->failed != STORE_OK) {
+		refuse(s, cmd->tag, a->failed, NULL, NULL);
+		return true;
+	}
+	/* RFC 6855: "UTF8 (~{n}...)" carries a message with UTF-8 headers.
+	 * The list being parsed is already the last top-level argument. */
+	size_t end = cmd->nargs, after = cmd->nargs + 1;
+	if (end >= a->next_arg + 2 && cmd->args[end - 1].type == IMAP_ARG_LIST &&
+	    imap_arg_atom_equals(&cmd->args[end - 2], "UTF8")) {
+		if (!(s->enabled & IMAP_ENABLED_UTF8) || !res->literal_binary) {
+			refuse(s, cmd->tag, STORE_OK, NULL, "APPEND UTF8 needs ENABLE UTF8=ACCEPT and a ~{n} literal");
+			return true;
+		}
+		end -= 2;
+		after = cmd->nargs;
+	}
+	if (message_opts(s, cmd, a->next_arg, end, &a->opts, &err) < 0) {
+		refuse(s, cmd->tag, STORE_OK, NULL, err);
+		return true;
+	}
+	uint64_t max = runtime_config->max_message_size;
+	if (max > 0 && res->literal_size > max) {
+		refuse(s, cmd->tag, STORE_OK, "TOOBIG", "Message larger than APPENDLIMIT");
+		return true;
+	}
+	if (res->literal_size == 0) {
+		refuse(s, cmd->tag, STORE_OK, "CANNOT", "Empty message");
+		return true;
+	}
+	if (a->n == APPEND_MAX_MESSAGES) {
+		refuse(s, cmd->tag, STORE_OK, "LIMIT", "Too many messages in one APPEND");
+		return true;
+	}
+	int rc = store_append_begin(s->store, a->mailbox, max, &a->ap);
+	if (rc != STORE_OK) {
+		a->ap = NULL;
+		refuse(s, cmd->tag, rc, NULL, NULL);
+		return true;
+	}
+	a->pending_next = after;
+	imap_parser_literal_stream(s->parser);
+	if (res->literal_sync)
+		conn_puts(s->c, "+ Ready for literal data\r\n");
+	return true;
+}
+
+void imap_append_data(struct imap_session *s, const struct imap_parse_result *res)
+{
+	struct imap_append *a = s->append;
+	if (a == NULL)
+		return;
+	if (a->ap != NULL && a->failed == STORE_OK && res->len > 0) {
+		int rc = store_append_write(a->ap, res->data, res->len);
+		if (rc != STORE_OK) {
+			a->failed = rc;
+			store_append_abort(a->ap);
+			a->ap = NULL;
+		}
+	}
+	if (res->literal_left > 0)
+		return;
+	if (a->ap != NULL) {
+		int rc = store_append_commit(a->ap, &a->opts, &a->uidvalidity, &a->uids[a->n]);
+		a->ap = NULL;
+		if (rc != STORE_OK && a->failed == STORE_OK)
+			a->failed = rc;
+		if (rc == STORE_OK)
+			a->n++;
+	}
+	/* The next message's options start after this literal's argument. */
+	a->next_arg = a->pending_next;
+}
+
+enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_append *a = s->append;
+	if (a == NULL || (a->n == 0 && a->failed == STORE_OK)) {
+		/* No literal was streamed: the arguments were wrong. */
+		imap_append_abort(s);
+		imap_tagged(s, cmd->tag, "BAD", NULL, "Usage: APPEND mailbox [(flags)] [date-time] literal");
+		return IMAP_CMD_DONE;
+	}
+	if (a->next_arg != cmd->nargs) {
+		imap_append_abort(s);
+		imap_tagged(s, cmd->tag, "BAD", NULL, "Unexpected arguments after the message");
+		return IMAP_CMD_DONE;
+	}
+	int rc = a->failed;
+	a->txn = false;
+	if (rc == STORE_OK)
+		rc = store_txn_commit(s->store);
+	else
+		store_txn_rollback(s->store);
+	if (rc != STORE_OK) {
+		imap_append_abort(s);
+		if (rc == STORE_E_LIMIT)
+			imap_tagged(s, cmd->tag, "NO", "TOOBIG", "Message larger than APPENDLIMIT");
+		else if (rc == STORE_E_NOTFOUND)
+			imap_tagged(s, cmd->tag, "NO", "TRYCREATE", "Mailbox does not exist");
+		else
+			imap_store_fail(s, cmd->tag, rc, "append");
+		return IMAP_CMD_DONE;
+	}
+	struct buf b;
+	buf_init(&b, 16 * APPEND_MAX_MESSAGES + 64);
+	buf_printf(&b, "APPENDUID %" PRIu32 " ", a->uidvalidity);
+	imap_seqset_write_list(&b, a->uids, a->n);
+	imap_append_abort(s);
+	imap_tagged(s, cmd->tag, "OK", buf_ptr(&b), "APPEND completed");
+	buf_deinit(&b);
+	return IMAP_CMD_DONE;
+}
