@@ -23,7 +23,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -MMD -MP
-LDLIBS := $(PKG_LIBS) -lpthread -lm
+LDLIBS := $(PKG_LIBS) -lpthread -lm -lresolv
 
 ifeq ($(FLAVOUR),asan)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

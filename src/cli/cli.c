@@ -2,6 +2,7 @@
 #include "cli/cli_accounts.h"
 #include "cli/cli_check.h"
 #include "cli/cli_deliver.h"
+#include "cli/cli_queue.h"
 #include "lib/config.h"
 #include "server/privdrop.h"
 #include "server/server.h"
@@ -27,6 +28,8 @@ static void usage(FILE *fp)
 	      "  quota set ADDRESS SIZE [--messages N] | quota get ADDRESS\n"
 	      "  deliver [--mailbox NAME] ADDRESS < message   local delivery (sysexits codes)\n"
 	      "  check ADDRESS... | --all   store consistency check (repairs what is safe)\n"
+	      "  queue list | flush | delete ID   the outbound queue\n"
+	      "  queue add [--from ADDR] RCPT... < message   queue a message for delivery\n"
 	      "  version\n"
 	      "\n"
 	      "Without --config, " SYSTEM_CONFIG " is used if it exists, else the\n"
@@ -150,6 +153,8 @@ int cli_main(int argc, char **argv)
 		rc = run_account_cmd(cfg, cli_check_main, cargc, cargv);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = run_account_cmd(cfg, cli_deliver_main, cargc, cargv);
+	} else if (strcmp(cmd, "queue") == 0) {
+		rc = run_account_cmd(cfg, cli_queue_main, cargc, cargv);
 	} else {
 		fprintf(stderr, "mailkeep: unknown command '%s'\n", cmd);
 		usage(stderr);

@@ -90,10 +90,24 @@ static const struct key_def keys[] = {
 	  "Offer APOP (MD5 challenge) in POP3." },
 	{ "submission_save_sent", T_BOOL, OFF(submission_save_sent), "no", "no", 0, 0,
 	  "Store a copy of each submitted message in the sender's Sent mailbox." },
-	{ "queue_lifetime", T_DURATION, OFF(queue_lifetime), "5d", "5d", 60, 30 * 86400,
+	{ "queue_lifetime", T_DURATION, OFF(queue_lifetime), "5d", "5d", 1, 30 * 86400,
 	  "How long undeliverable outbound mail is retried before it bounces." },
+	{ "queue_retry_min", T_DURATION, OFF(queue_retry_min), "5m", "5m", 1, 86400,
+	  "Wait before the first retry of outbound mail; doubles after each failure." },
+	{ "queue_retry_max", T_DURATION, OFF(queue_retry_max), "4h", "4h", 1, 7 * 86400,
+	  "Longest wait between two retries of outbound mail." },
+	{ "queue_workers", T_UINT, OFF(queue_workers), "8", "8", 1, 256,
+	  "Outbound delivery threads: connections to other servers at once." },
+	{ "queue_domain_concurrency", T_UINT, OFF(queue_domain_concurrency), "4", "4", 1, 256,
+	  "Outbound connections at once to one destination (domain, route or relay)." },
+	{ "queue_route", T_ROUTES, OFF(queue_route), "", "", 0, 0,
+	  "Deliver mail for a domain to a fixed host: domain=host:port (several allowed)." },
 	{ "relay_host", T_STRING, OFF(relay_host), "", "", 0, 0,
 	  "Send all outbound mail through host[:port]; empty = direct by MX." },
+	{ "relay_user", T_STRING, OFF(relay_user), "", "", 0, 0,
+	  "User name for AUTH at relay_host (only over TLS); empty = no AUTH." },
+	{ "relay_password_file", T_PATH, OFF(relay_password_file), "", "", 0, 0,
+	  "File whose first line is the password for relay_user." },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -101,6 +115,7 @@ static const char *const type_names[] = {
 	[T_STRING] = "string", [T_PATH] = "path", [T_HOSTNAME] = "host name",
 	[T_DOMAINS] = "list of domains", [T_LISTEN] = "list of listeners",
 	[T_LISTEN_UNIX] = "list of listeners", [T_NETWORKS] = "list of networks",
+	[T_ROUTES] = "list of routes",
 	[T_UINT] = "number", [T_COUNT] = "number", [T_SIZE] = "size",
 	[T_DURATION] = "duration", [T_BOOL] = "boolean", [T_POP3_DELETE] = "enum",
 	[T_LOGLEVEL] = "log level",
@@ -171,7 +186,8 @@ static void list_clear(struct str_list *l)
 
 static bool is_list(enum key_type t)
 {
-	return t == T_DOMAINS || t == T_LISTEN || t == T_LISTEN_UNIX || t == T_NETWORKS;
+	return t == T_DOMAINS || t == T_LISTEN || t == T_LISTEN_UNIX || t == T_NETWORKS ||
+	       t == T_ROUTES;
 }
 
 /* "10M"-style text of a size, for messages. */
@@ -222,6 +238,41 @@ static bool valid_hostname(const char *s)
 	return true;
 }
 
+/* "domain=host:port": NULL if good, else the problem (static). The host
+ * is a name, an IPv4 address or a bracketed IPv6 address. */
+static const char *check_route(const char *item)
+{
+	const char *eq = strchr(item, '=');
+	char domain[256], host[256];
+	if (eq == NULL || (size_t)(eq - item) >= sizeof(domain))
+		return "expected domain=host:port";
+	memcpy(domain, item, (size_t)(eq - item));
+	domain[eq - item] = '\0';
+	if (!valid_hostname(domain))
+		return "not a valid domain name before '='";
+	const char *hp = eq + 1, *colon = strrchr(hp, ':');
+	if (colon == NULL || colon == hp)
+		return "expected host:port after '='";
+	size_t hl = (size_t)(colon - hp);
+	if (hp[0] == '[') {
+		if (hl < 3 || hp[hl - 1] != ']')
+			return "an IPv6 host needs brackets: [2001:db8::1]:25";
+		hp++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return "host name too long";
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	struct netaddr na;
+	if (!valid_hostname(host) && netaddr_parse(host, &na) < 0)
+		return "not a valid host name or address";
+	uint64_t port;
+	if (str_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		return "port must be from 1 to 65535";
+	return NULL;
+}
+
 /* Check one list item; NULL if good, else the problem (static). */
 static const char *check_item(const struct key_def *k, const char *item)
 {
@@ -233,6 +284,8 @@ static const char *check_item(const struct key_def *k, const char *item)
 		struct netaddr_listen nl;
 		if (netaddr_parse_listen(item, k->type == T_LISTEN_UNIX, &nl, &err) == 0)
 			err = NULL;
+	} else if (k->type == T_ROUTES) {
+		err = check_route(item);
 	} else if (k->type == T_NETWORKS) {
 		struct netaddr_cidr net;
 		if (netaddr_parse_cidr(item, &net, &err) == 0)

@@ -80,7 +80,14 @@ struct config {
 	/* SMTP / queue */
 	bool submission_save_sent;
 	uint64_t queue_lifetime;      /* seconds */
+	uint64_t queue_retry_min;     /* seconds: first retry delay, doubling */
+	uint64_t queue_retry_max;     /* seconds: longest retry delay */
+	unsigned queue_workers;       /* delivery threads */
+	unsigned queue_domain_concurrency;  /* connections at once per destination */
+	struct str_list queue_route;  /* "domain=host:port" */
 	char *relay_host;             /* "" = deliver direct by MX */
+	char *relay_user;             /* "" = no AUTH to the relay */
+	char *relay_password_file;    /* first line: the relay password */
 };
 
 /* Defaults for a real site; with `dev`, the development defaults used by

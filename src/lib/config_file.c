@@ -105,7 +105,8 @@ static int split(struct arena *a, const char *s, size_t len, bool list, char **i
 
 static bool is_list_type(enum key_type t)
 {
-	return t == T_DOMAINS || t == T_LISTEN || t == T_LISTEN_UNIX || t == T_NETWORKS;
+	return t == T_DOMAINS || t == T_LISTEN || t == T_LISTEN_UNIX || t == T_NETWORKS ||
+	       t == T_ROUTES;
 }
 
 int config_apply_text(struct config *cfg, const struct key_def *k, const char *text,

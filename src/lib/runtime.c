@@ -10,6 +10,7 @@ static struct worker *workers;
 static unsigned nworkers;
 static _Thread_local struct worker *self;
 static void (*thread_init)(struct worker *w);
+static void (*thread_fini)(struct worker *w);
 
 int runtime_workers_init(unsigned n)
 {
@@ -33,12 +34,15 @@ static void *worker_main(void *arg)
 	if (thread_init != NULL)
 		thread_init(w);
 	ev_loop_run(w->loop);
+	if (thread_fini != NULL)
+		thread_fini(w);
 	return NULL;
 }
 
-int runtime_workers_start(void (*init)(struct worker *w))
+int runtime_workers_start(void (*init)(struct worker *w), void (*fini)(struct worker *w))
 {
 	thread_init = init;
+	thread_fini = fini;
 	for (unsigned i = 0; i < nworkers; i++)
 		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
 			return -1;

@@ -40,8 +40,10 @@ extern const struct config *runtime_config;
 
 /* Create n loops (n >= 1); 0 or -1. */
 int runtime_workers_init(unsigned n);
-/* Start a thread per worker running its loop; `init` runs first in each. */
-int runtime_workers_start(void (*init)(struct worker *w));
+/* Start a thread per worker running its loop; `init` runs first in each,
+ * `fini` (may be NULL) last, after the loop stopped, to close per-thread
+ * handles. */
+int runtime_workers_start(void (*init)(struct worker *w), void (*fini)(struct worker *w));
 void runtime_workers_join(void);
 void runtime_workers_free(void);
 

@@ -7,8 +7,11 @@
 #include "lib/runtime.h"
 #include "lib/tls.h"
 #include "auth/auth_login.h"
+#include "auth/auth_thread.h"
 #include "imap/imap_session.h"
 #include "pop3/pop3_session.h"
+#include "queue/queue.h"
+#include "smtp/smtp.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +27,10 @@ static const struct listen_service services[] = {
 	{ "imaps_listen", &imap_proto, true },
 	{ "pop3_listen", &pop3_proto, false },
 	{ "pop3s_listen", &pop3_proto, true },
+	{ "submission_listen", &smtp_submission_proto, false },
+	{ "submissions_listen", &smtp_submission_proto, true },
+	{ "smtp_listen", &smtp_inbound_proto, false },
+	{ "lmtp_listen", &smtp_lmtp_proto, false },
 };
 
 static char *tls_cert_path, *tls_key_path;
@@ -95,6 +102,11 @@ static void worker_init(struct worker *w)
 	listeners_attach(w);
 }
 
+static void worker_fini(struct worker *w)
+{
+	auth_thread_close();
+}
+
 static void reload(void)
 {
 	char *err = NULL;
@@ -151,10 +163,11 @@ int server_run(struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	jobs_set_thread_exit(auth_login_thread_exit);
-	if (jobs_start(cores(), 4096) < 0 || runtime_workers_start(worker_init) < 0) {
+	if (jobs_start(cores(), 4096) < 0 || runtime_workers_start(worker_init, worker_fini) < 0) {
 		err = xstrdup("cannot start threads");
 		goto fail;
 	}
+	queue_runner_start(cfg);  /* logs why if it cannot run */
 	log_info("mailkeep ready workers=%u data_dir=%s listening: %s", nworkers, cfg->data_dir,
 	         listeners_describe());
 
@@ -169,6 +182,7 @@ int server_run(struct config *cfg)
 	}
 	log_info("shutting down: stop accepting, finishing sessions (at most %llus)",
 	         (unsigned long long)cfg->shutdown_timeout);
+	queue_runner_stop();  /* before the workers: local bounces run on them */
 	for (unsigned i = 0; i < runtime_worker_count(); i++)
 		ev_post(runtime_worker(i)->loop, worker_shutdown, runtime_worker(i));
 	runtime_workers_join();

@@ -25,10 +25,19 @@ SERVICES = ["imap", "imaps", "pop3", "pop3s", "submission", "submissions", "smtp
 IMPLICIT_TLS = {"imaps", "pop3s", "submissions"}
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    # The kernel may hand the same ephemeral port to two binds in a row once
+    # the first socket is closed: never give a port out twice per process.
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def tls_context():
@@ -71,7 +80,7 @@ class Server:
     def available_services():
         # Services whose protocol the build serves (grows as protocols land).
         out = os.environ.get("MAILKEEP_SERVICES")
-        return out.split(",") if out else ["imap", "imaps", "pop3", "pop3s"]
+        return out.split(",") if out else ["imap", "imaps", "pop3", "pop3s", "submission", "submissions", "smtp", "lmtp"]
 
     # --- process ---
     def start(self, timeout=15):

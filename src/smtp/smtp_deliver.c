@@ -1,0 +1,223 @@
+#include "smtp/smtp_deliver.h"
+#include "lib/arena.h"
+#include "lib/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- spool -------------------------------------------------------------- */
+
+int smtp_spool_open(struct smtp_spool *sp, const char *data_dir)
+{
+	sp->fd = -1;
+	sp->size = 0;
+	sp->err = 0;
+	int n = snprintf(sp->path, sizeof(sp->path), "%s/spool", data_dir);
+	if (n < 0 || (size_t)n >= sizeof(sp->path) - 16) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(sp->path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	memcpy(sp->path + n, "/smtp-XXXXXX", 13);
+	sp->fd = mkostemp(sp->path, O_CLOEXEC);
+	return sp->fd < 0 ? -1 : 0;
+}
+
+void smtp_spool_write(struct smtp_spool *sp, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n > 0 && sp->err == 0) {
+		ssize_t w = write(sp->fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			sp->err = w < 0 ? errno : EIO;
+			return;
+		}
+		s += w;
+		n -= (size_t)w;
+		sp->size += (uint64_t)w;
+	}
+}
+
+void smtp_spool_discard(struct smtp_spool *sp)
+{
+	if (sp->fd < 0)
+		return;
+	close(sp->fd);
+	unlink(sp->path);
+	sp->fd = -1;
+}
+
+/* ---- store errors -------------------------------------------------------- */
+
+const char *smtp_store_reply(int err)
+{
+	switch (err) {
+	case STORE_OK:
+		return "250 2.0.0 Ok: delivered";
+	case STORE_E_OVERQUOTA:
+		return "452 4.2.2 Mailbox full, try again later";
+	case STORE_E_LIMIT:
+		return "552 5.3.4 Message too big for system";
+	case STORE_E_NOTFOUND:
+	case STORE_E_NOSELECT:
+		return "450 4.2.0 Mailbox unavailable, try again later";
+	default:
+		return "451 4.3.0 Local delivery failed, try again later";
+	}
+}
+
+/* ---- tasks, run on the owner worker's thread ------------------------------ */
+
+struct smtp_task {
+	struct smtp_job *job;
+	size_t idx;
+};
+
+static _Thread_local char copy_buf[64 * 1024];
+
+static int deliver_one(struct smtp_job *job, struct smtp_target *t, struct store_user *u)
+{
+	struct store_append *ap;
+	int rc = store_append_begin(u, t->mailbox, 0, &ap);
+	if (rc < 0)
+		return rc;
+	if (job->prefix_len > 0 && (rc = store_append_write(ap, job->prefix, job->prefix_len)) < 0) {
+		store_append_abort(ap);
+		return rc;
+	}
+	uint64_t off = 0;
+	while (off < job->spool.size) {
+		size_t want = sizeof(copy_buf);
+		if (job->spool.size - off < want)
+			want = (size_t)(job->spool.size - off);
+		ssize_t n = pread(job->spool.fd, copy_buf, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(t->error, sizeof(t->error), "reading the spool file: %s",
+			         n < 0 ? strerror(errno) : "short file");
+			store_append_abort(ap);
+			return STORE_E_INTERNAL;
+		}
+		if ((rc = store_append_write(ap, copy_buf, (size_t)n)) < 0) {
+			store_append_abort(ap);
+			return rc;
+		}
+		off += (uint64_t)n;
+	}
+	struct store_append_opts opts = { .flags = t->flags };
+	return store_append_commit(ap, &opts, NULL, &t->uid);
+}
+
+static int check_one(struct smtp_job *job, struct smtp_target *t, struct store_user *u)
+{
+	uint64_t bytes, msgs;
+	int rc = store_user_quota(u, &bytes, &msgs, NULL);
+	if (rc < 0)
+		return rc;
+	if ((t->quota.max_bytes != 0 && bytes + job->check_size > t->quota.max_bytes) ||
+	    (t->quota.max_messages != 0 && msgs + 1 > t->quota.max_messages)) {
+		snprintf(t->error, sizeof(t->error), "quota exceeded");
+		return STORE_E_OVERQUOTA;
+	}
+	return STORE_OK;
+}
+
+static void task_back(void *arg);
+
+static void task_run(void *arg)
+{
+	struct smtp_task *task = arg;
+	struct smtp_job *job = task->job;
+	struct smtp_target *t = &job->targets[task->idx];
+	char id[32];
+	const char *err = NULL;
+	struct store_user *u = NULL;
+	snprintf(id, sizeof(id), "%" PRId64, t->user_id);
+	int rc = store_user_open(runtime_config->data_dir, id, &t->quota, &u, &err);
+	if (rc < 0) {
+		snprintf(t->error, sizeof(t->error), "opening the store: %s", err ? err : "?");
+	} else {
+		rc = job->op == SMTP_JOB_CHECK ? check_one(job, t, u) : deliver_one(job, t, u);
+		if (rc < 0 && t->error[0] == '\0')
+			snprintf(t->error, sizeof(t->error), "%s", store_error(u));
+		store_user_close(&u);
+	}
+	t->status = rc;
+	ev_post(job->home, task_back, task);
+}
+
+/* ---- jobs, on the session's thread ---------------------------------------- */
+
+static void task_back(void *arg)
+{
+	struct smtp_task *task = arg;
+	struct smtp_job *job = task->job;
+	if (--job->pending > 0)
+		return;
+	if (job->cancelled)
+		smtp_job_free(job);
+	else
+		job->done(job, job->arg);
+}
+
+struct smtp_job *smtp_job_new(enum smtp_job_op op, size_t n_targets)
+{
+	struct smtp_job *job = xcalloc(1, sizeof(*job));
+	job->op = op;
+	job->n_targets = n_targets;
+	job->targets = xcalloc(n_targets ? n_targets : 1, sizeof(*job->targets));
+	job->spool.fd = -1;
+	for (size_t i = 0; i < n_targets; i++)
+		job->targets[i].mailbox = "INBOX";
+	return job;
+}
+
+void smtp_job_start(struct smtp_job *job, struct ev_loop *home, smtp_job_done_fn *done,
+                    void *arg)
+{
+	job->home = home;
+	job->done = done;
+	job->arg = arg;
+	job->pending = job->n_targets;
+	job->tasks = xcalloc(job->n_targets ? job->n_targets : 1, sizeof(*job->tasks));
+	if (job->n_targets == 0) {
+		/* Nothing to do: still answer from the loop, never re-entrantly. */
+		job->pending = 1;
+		job->tasks[0].job = job;
+		ev_post(home, task_back, &job->tasks[0]);
+		return;
+	}
+	for (size_t i = 0; i < job->n_targets; i++) {
+		job->tasks[i].job = job;
+		job->tasks[i].idx = i;
+		job->targets[i].status = STORE_E_INTERNAL;
+		struct worker *w = runtime_worker_for_user((uint64_t)job->targets[i].user_id);
+		ev_post(w != NULL ? w->loop : home, task_run, &job->tasks[i]);
+	}
+}
+
+void smtp_job_cancel(struct smtp_job *job)
+{
+	job->cancelled = true;
+}
+
+void smtp_job_free(struct smtp_job *job)
+{
+	if (job == NULL)
+		return;
+	smtp_spool_discard(&job->spool);
+	free(job->prefix);
+	free(job->targets);
+	free(job->tasks);
+	free(job);
+}
