@@ -8,7 +8,7 @@
 
 /* Capabilities of FETCH and SEARCH (imap_fetch*.c, cmd_search.c): their
  * owner lists here what works, e.g. "ESEARCH SEARCHRES BINARY". */
-#define IMAP_CAPS_FETCH_SEARCH ""
+#define IMAP_CAPS_FETCH_SEARCH "ESEARCH SEARCHRES BINARY PREVIEW"
 
 const char *imap_capabilities(struct imap_session *s)
 {

@@ -124,10 +124,16 @@ static void on_bad(struct imap_session *s, const struct imap_parse_result *res)
 	s->skipped = 0;
 	imap_tagged(s, tag, "BAD", toobig ? "TOOBIG" : NULL, msg);
 	/* A line with no end in sight is not a client worth following. */
-	if (toobig && strstr(msg, "line too long") != NULL)
+	if (toobig && strcasestr(msg, "line too long") != NULL)
 		imap_bye(s, "TOOBIG", "Command line too long", "line-too-long");
 	else if (s->bad_count >= IMAP_MAX_BAD)
 		imap_bye(s, NULL, "Too many invalid commands", "too-many-errors");
+	/* The parser never touches a BAD command's memory again: free it now,
+	 * or a run of commands failing mid-line would pile up in one arena. */
+	if (!s->running) {
+		arena_reset(s->cmd_arena);
+		imap_parser_set_arena(s->parser, s->cmd_arena);
+	}
 }
 
 static void on_literal(struct imap_session *s, const struct imap_parse_result *res)
