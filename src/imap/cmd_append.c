@@ -8,10 +8,13 @@
  * Message literals are never held in memory: the session hands each
  * announced literal of an APPEND to imap_append_literal() before any byte
  * of it arrives, and its bytes to imap_append_data() as they come; they
- * go straight into a store_append (a temp file). All messages of one
- * command are one store transaction: either all are saved or none
- * (MULTIAPPEND is atomic). When the whole command has been parsed,
- * imap_cmd_append() commits and answers OK [APPENDUID ...].
+ * go straight into a store_append (a temp file) each. Nothing is committed
+ * while literals stream in: when the whole command has been parsed,
+ * imap_cmd_append() commits every message in one store transaction, in one
+ * go on this thread, and answers OK [APPENDUID ...] (MULTIAPPEND is atomic).
+ * A transaction must never stay open across event-loop turns: the sessions
+ * of one user share the store's connection on this thread, and another
+ * session's change would be nested into it, acknowledged but not durable.
  *
  * A failure before a literal's bytes (bad mailbox, flags, date, size over
  * APPENDLIMIT) answers NO at once and refuses the literal, so a client
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Waiting messages are finished temp files (no descriptor, no buffer). */
 #define APPEND_MAX_MESSAGES 1000
 
 struct imap_append {
@@ -36,7 +40,10 @@ struct imap_append {
 	size_t next_arg;              /* first top-level arg after the last literal */
 	size_t pending_next;          /* next_arg once the current literal ends */
 	int failed;                   /* a store error, answered at the end */
-	bool txn;
+	/* Complete messages waiting for the commit, with their options
+	 * (keywords live in the command arena until the command ends). */
+	struct store_append *done[APPEND_MAX_MESSAGES];
+	struct store_append_opts done_opts[APPEND_MAX_MESSAGES];
 	uint32_t uidvalidity;
 	uint32_t uids[APPEND_MAX_MESSAGES];
 	size_t n;
@@ -50,8 +57,9 @@ void imap_append_abort(struct imap_session *s)
 	s->append = NULL;
 	if (a->ap != NULL)
 		store_append_abort(a->ap);
-	if (a->txn && s->store != NULL)
-		store_txn_rollback(s->store);
+	for (size_t i = 0; i < a->n; i++)
+		if (a->done[i] != NULL)
+			store_append_abort(a->done[i]);
 	free(a);
 }
 
@@ -132,12 +140,6 @@ bool imap_append_literal(struct imap_session *s, const struct imap_parse_result 
 		a = s->append = xcalloc(1, sizeof(*a));
 		a->mailbox = name;
 		a->next_arg = 1;
-		int rc = store_txn_begin(u);
-		if (rc != STORE_OK) {
-			refuse(s, cmd->tag, rc, NULL, NULL);
-			return true;
-		}
-		a->txn = true;
 	}
 	if (a->failed != STORE_OK) {
 		refuse(s, cmd->tag, a->failed, NULL, NULL);
@@ -200,16 +202,39 @@ void imap_append_data(struct imap_session *s, const struct imap_parse_result *re
 	}
 	if (res->literal_left > 0)
 		return;
-	if (a->ap != NULL) {
-		int rc = store_append_commit(a->ap, &a->opts, &a->uidvalidity, &a->uids[a->n]);
+	if (a->ap != NULL && store_append_finish(a->ap) != STORE_OK) {
+		if (a->failed == STORE_OK)
+			a->failed = STORE_E_INTERNAL;
+		store_append_abort(a->ap);
 		a->ap = NULL;
-		if (rc != STORE_OK && a->failed == STORE_OK)
-			a->failed = rc;
-		if (rc == STORE_OK)
-			a->n++;
+	}
+	if (a->ap != NULL) {
+		/* Complete: committed with the others when the command ends. */
+		a->done[a->n] = a->ap;
+		a->done_opts[a->n] = a->opts;
+		a->n++;
+		a->ap = NULL;
 	}
 	/* The next message's options start after this literal's argument. */
 	a->next_arg = a->pending_next;
+}
+
+/* Every message of the command in one transaction, now, on this thread. */
+static int commit_all(struct imap_session *s, struct imap_append *a)
+{
+	int rc = store_txn_begin(s->store);
+	for (size_t i = 0; i < a->n; i++) {
+		struct store_append *ap = a->done[i];
+		a->done[i] = NULL;
+		if (rc == STORE_OK)
+			rc = store_append_commit(ap, &a->done_opts[i], &a->uidvalidity, &a->uids[i]);
+		else
+			store_append_abort(ap);
+	}
+	if (rc == STORE_OK)
+		return store_txn_commit(s->store);
+	store_txn_rollback(s->store);
+	return rc;
 }
 
 enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
@@ -227,11 +252,8 @@ enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_c
 		return IMAP_CMD_DONE;
 	}
 	int rc = a->failed;
-	a->txn = false;
 	if (rc == STORE_OK)
-		rc = store_txn_commit(s->store);
-	else
-		store_txn_rollback(s->store);
+		rc = commit_all(s, a);
 	if (rc != STORE_OK) {
 		imap_append_abort(s);
 		if (rc == STORE_E_LIMIT)

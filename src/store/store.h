@@ -255,6 +255,11 @@ int store_append_write(struct store_append *ap, const void *data, size_t len);
 int store_append_commit(struct store_append *ap, const struct store_append_opts *opts,
                         uint32_t *uidvalidity_r, uint32_t *uid_r);
 void store_append_abort(struct store_append *ap);
+/* The message is complete but will be committed later (MULTIAPPEND waits
+ * for its last literal): closes the temp file and frees the write buffer,
+ * so a waiting message costs a few hundred bytes and no descriptor.
+ * store_append_write is refused afterwards. */
+int store_append_finish(struct store_append *ap);
 
 /* Delivery (SMTP/LMTP): an append into INBOX. Later: group the fsyncs of
  * concurrent deliveries (store_txn_begin around a batch does it today). */

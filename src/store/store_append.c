@@ -6,6 +6,7 @@
 #include "lib/date.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@ struct store_append {
 	EVP_MD_CTX *sha;
 	uint64_t size, max_size;
 	bool last_cr, failed;
+	bool finished;        /* store_append_finish: file complete, fd closed */
+	char hash[65];
 	size_t buflen;
-	char buf[APPEND_BUF];
+	char *buf;            /* APPEND_BUF bytes while writing */
 };
 
 int store_append_begin(struct store_user *u, const char *mailbox, uint64_t max_size,
@@ -32,6 +35,7 @@ int store_append_begin(struct store_user *u, const char *mailbox, uint64_t max_s
 {
 	*ap_r = NULL;
 	struct store_append *ap = xcalloc(1, sizeof(*ap));
+	ap->fd = -1;
 	if (store_name_normalize(mailbox, ap->mailbox) < 0) {
 		free(ap);
 		return store_fail(u, STORE_E_BADNAME, "invalid mailbox name");
@@ -43,6 +47,7 @@ int store_append_begin(struct store_user *u, const char *mailbox, uint64_t max_s
 	}
 	ap->u = u;
 	ap->max_size = max_size;
+	ap->buf = xmalloc(APPEND_BUF);
 	ap->sha = EVP_MD_CTX_new();
 	if (ap->sha == NULL || EVP_DigestInit_ex(ap->sha, EVP_sha256(), NULL) != 1) {
 		store_append_abort(ap);
@@ -92,8 +97,8 @@ static int put(struct store_append *ap, char c)
  * the message with CRLF line ends (see mime.h). */
 int store_append_write(struct store_append *ap, const void *data, size_t len)
 {
-	if (ap->failed)
-		return store_fail(ap->u, STORE_E_INTERNAL, "append already failed");
+	if (ap->failed || ap->finished)
+		return store_fail(ap->u, STORE_E_INTERNAL, "append already failed or finished");
 	const char *p = data;
 	for (size_t i = 0; i < len; i++) {
 		int rc;
@@ -110,6 +115,7 @@ void store_append_abort(struct store_append *ap)
 {
 	if (ap == NULL)
 		return;
+	free(ap->buf);
 	if (ap->fd >= 0)
 		close(ap->fd);
 	if (ap->tmp_path != NULL) {
@@ -165,13 +171,34 @@ int msg_insert(struct store_user *u, int64_t mailbox_id, const struct store_msg 
 
 static int finish_file(struct store_append *ap, char hash[65])
 {
-	if (ap->buflen > 0 && flush(ap) < 0)
-		return STORE_E_INTERNAL;
-	unsigned char md[32];
-	unsigned mdlen = 0;
-	EVP_DigestFinal_ex(ap->sha, md, &mdlen);
-	for (int i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	if (!ap->finished) {
+		if (ap->buflen > 0 && flush(ap) < 0)
+			return STORE_E_INTERNAL;
+		unsigned char md[32];
+		unsigned mdlen = 0;
+		EVP_DigestFinal_ex(ap->sha, md, &mdlen);
+		for (int i = 0; i < 32; i++)
+			snprintf(ap->hash + 2 * i, 3, "%02x", md[i]);
+		ap->finished = true;
+	}
+	memcpy(hash, ap->hash, sizeof(ap->hash));
+	return STORE_OK;
+}
+
+int store_append_finish(struct store_append *ap)
+{
+	char hash[65];
+	if (ap->failed)
+		return store_fail(ap->u, STORE_E_INTERNAL, "append already failed");
+	int rc = finish_file(ap, hash);
+	if (rc < 0)
+		return rc;
+	free(ap->buf);
+	ap->buf = NULL;
+	if (ap->fd >= 0) {
+		close(ap->fd);
+		ap->fd = -1;
+	}
 	return STORE_OK;
 }
 
@@ -193,7 +220,10 @@ int store_append_commit(struct store_append *ap, const struct store_append_opts 
 	/* Parse once, now: everything FETCH and SEARCH need is cached. */
 	struct arena *a = arena_new(64 * 1024);
 	struct store_summary sum;
-	void *map = mmap(NULL, ap->size, PROT_READ, MAP_PRIVATE, ap->fd, 0);
+	int mfd = ap->fd >= 0 ? ap->fd : open(ap->tmp_path, O_RDONLY | O_CLOEXEC);
+	void *map = mfd < 0 ? MAP_FAILED : mmap(NULL, ap->size, PROT_READ, MAP_PRIVATE, mfd, 0);
+	if (mfd >= 0 && mfd != ap->fd)
+		close(mfd);
 	if (map == MAP_FAILED) {
 		arena_free(&a);
 		store_append_abort(ap);

@@ -76,6 +76,10 @@ struct store_account {
 	struct view *views;
 	struct store_quota quota;
 	int txn_depth;
+	/* The handle whose transaction is open. Another handle's change must
+	 * never be nested into it: it would be acknowledged to that session
+	 * while not yet durable (and undone by this one's rollback). */
+	struct store_user *txn_owner;
 	bool txn_failed;
 	bool notifying;             /* views_notify running: no view eviction */
 	int64_t data_version;

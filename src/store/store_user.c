@@ -172,6 +172,12 @@ void store_user_close(struct store_user **user)
 	if (u == NULL)
 		return;
 	*user = NULL;
+	/* A handle closed inside its own transaction (a session torn down
+	 * mid-change) takes the transaction with it. */
+	if (u->acct->txn_owner == u && u->acct->txn_depth > 0) {
+		u->acct->txn_depth = 1;
+		txn_rollback(u);
+	}
 	while (u->boxes != NULL) {
 		struct store_mailbox *mb = u->boxes;
 		store_mailbox_close(&mb);
@@ -267,15 +273,21 @@ int store_user_poll(struct store_user *user)
 int txn_begin(struct store_user *u)
 {
 	struct store_account *acct = u->acct;
+	if (acct->txn_depth > 0 && acct->txn_owner != u)
+		return store_fail(u, STORE_E_INTERNAL,
+		                  "another session's transaction is open on this thread");
 	if (acct->txn_depth++ > 0)
 		return STORE_OK;
+	acct->txn_owner = u;
 	if (sync_views(u, true) < 0) {
 		acct->txn_depth = 0;
+		acct->txn_owner = NULL;
 		return STORE_E_INTERNAL;
 	}
 	sqlite3_stmt *s = stmt(acct, ST_BEGIN);
 	if (s == NULL || sqlite3_step(s) != SQLITE_DONE) {
 		acct->txn_depth = 0;
+		acct->txn_owner = NULL;
 		return store_dbfail(u, "begin");
 	}
 	acct->txn_failed = false;
@@ -323,6 +335,7 @@ int txn_commit(struct store_user *u)
 		return rc;
 	}
 	acct->txn_depth = 0;
+	acct->txn_owner = NULL;
 	blobs_after_commit(acct);
 	views_notify(acct);
 	return STORE_OK;
@@ -340,6 +353,7 @@ void txn_rollback(struct store_user *u)
 		return;
 	}
 	acct->txn_depth = 0;
+	acct->txn_owner = NULL;
 	sqlite3_stmt *s = stmt(acct, ST_ROLLBACK);
 	if (s != NULL)
 		sqlite3_step(s);
@@ -359,6 +373,7 @@ void txn_abort_clean(struct store_user *u)
 	if (acct->txn_depth <= 0)
 		return;
 	acct->txn_depth = 0;
+	acct->txn_owner = NULL;
 	sqlite3_stmt *s = stmt(acct, ST_ROLLBACK);
 	if (s != NULL) {
 		sqlite3_step(s);
