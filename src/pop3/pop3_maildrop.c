@@ -9,6 +9,7 @@
  * across sessions and restarts ("leave a copy on the server").
  */
 #include "pop3/pop3_internal.h"
+#include "pop3/pop3_session.h"
 #include "pop3/pop3_stream.h"
 #include "auth/auth_thread.h"
 #include "lib/runtime.h"
@@ -62,6 +63,13 @@ static void unlock_user(int64_t id)
 			return;
 		}
 	}
+}
+
+void pop3_thread_exit(void)
+{
+	free(locked);
+	locked = NULL;
+	nlocked = caplocked = 0;
 }
 
 static void fail_open(struct pop3_session *s, const char *reply, const char *why)

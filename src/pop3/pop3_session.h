@@ -13,4 +13,7 @@
 
 extern const struct proto pop3_proto;
 
+/* Frees the calling worker thread's maildrop lock table (worker exit). */
+void pop3_thread_exit(void);
+
 #endif

@@ -105,6 +105,7 @@ static void worker_init(struct worker *w)
 static void worker_fini(struct worker *w)
 {
 	auth_thread_close();
+	pop3_thread_exit();
 }
 
 static void reload(void)
