@@ -67,6 +67,9 @@ enum imap_cmd_result imap_cmd_logout(struct imap_session *s, const struct imap_c
 		imap_tagged(s, cmd->tag, "BAD", NULL, "LOGOUT takes no arguments");
 		return IMAP_CMD_DONE;
 	}
+	/* Nothing between BYE and the tagged OK (RFC 9051 6.1.3): pending
+	 * updates of the selected mailbox are of no use any more. */
+	imap_sel_close(s);
 	imap_untagged(s, "BYE Logging out");
 	imap_tagged(s, cmd->tag, "OK", NULL, "LOGOUT completed");
 	s->state = IMAP_STATE_LOGOUT;

@@ -48,9 +48,9 @@ enum imap_cmd_result imap_cmd_enable(struct imap_session *s, const struct imap_c
 	}
 	if (s->enabled & (IMAP_ENABLED_REV2 | IMAP_ENABLED_UTF8))
 		imap_parser_set_utf8(s->parser, true);
-	if (s->sel != NULL && (s->enabled & IMAP_ENABLED_CONDSTORE))
-		s->sel->condstore = true;
 	imap_untagged(s, line);
+	if (s->enabled & IMAP_ENABLED_CONDSTORE)
+		imap_sel_enable_condstore(s);
 	imap_tagged(s, cmd->tag, "OK", NULL, "ENABLE completed");
 	return IMAP_CMD_DONE;
 }

@@ -257,11 +257,8 @@ enum imap_cmd_result imap_cmd_fetch(struct imap_session *s, const struct imap_co
 		imap_tagged(s, cmd->tag, "BAD", NULL, "VANISHED needs UID FETCH and ENABLE QRESYNC");
 		return IMAP_CMD_DONE;
 	}
-	if (f->args.items & IMAP_FETCH_MODSEQ) {
-		/* A CONDSTORE enabling command (RFC 7162 3.1). */
-		s->enabled |= IMAP_ENABLED_CONDSTORE;
-		s->sel->condstore = true;
-	}
+	if (f->args.items & IMAP_FETCH_MODSEQ)
+		imap_sel_enable_condstore(s);   /* CONDSTORE enabling (RFC 7162 3.1) */
 	f->s = s;
 	f->tag = cmd->tag;
 	f->uid_cmd = cmd->uid;

@@ -6,10 +6,23 @@
  *
  * The store hands the whole tree, sorted; matching is done here: "*"
  * matches anything, "%" anything but the delimiter "/", and the INBOX
- * prefix compares case-insensitively.
+ * prefix compares case-insensitively. A pattern that is not a valid name
+ * encoding (modified UTF-7 for IMAP4rev1) is matched against the names as
+ * they travel, so "&*" still finds "&AOk-", and one that can match nothing
+ * gets OK with no answers (RFC 9051 6.3.9), not NO.
+ *
+ * A name that does not meet the selection (not subscribed) but has a
+ * descendant that does, which the patterns do not show, is answered as a
+ * parent: LSUB with \Noselect (RFC 3501 6.3.9, "foo/bar" subscribed and
+ * "%" gives "foo"), LIST (SUBSCRIBED RECURSIVEMATCH) with CHILDINFO (RFC
+ * 5258 3.5). A descendant the answer lists itself needs no such hint, so
+ * then the parent is left out (as Dovecot does).
  */
 #include "imap/imap_internal.h"
 
+#include "lib/utf7.h"
+
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,8 +35,10 @@ struct list_req {
 	unsigned opts;
 	unsigned status_mask;
 	const char **patterns;
+	bool *wire;          /* matched against the wire form of names */
 	size_t n_patterns;
 	bool lsub;
+	struct imap_session *s;
 };
 
 /* Dynamic programming over the name: O(pattern x name), no backtracking. */
@@ -70,22 +85,37 @@ static const char *full_pattern(struct imap_session *s, const char *ref, const c
 
 static bool any_match(const struct list_req *q, const char *name)
 {
-	for (size_t i = 0; i < q->n_patterns; i++)
-		if (match(q->patterns[i], name))
+	const char *w = NULL;
+	for (size_t i = 0; i < q->n_patterns; i++) {
+		if (!q->wire[i]) {
+			if (match(q->patterns[i], name))
+				return true;
+			continue;
+		}
+		if (w == NULL)
+			w = imap_utf8_names(q->s) ? name
+			    : utf8_to_utf7_arena(q->s->cmd_arena, name, strlen(name));
+		if (w != NULL && match(q->patterns[i], w))
 			return true;
+	}
 	return false;
 }
 
-static bool has_subscribed_child(const struct store_mbox_entry *l, size_t n, size_t i)
+static int cmp_name(const void *a, const void *b)
 {
-	size_t len = strlen(l[i].name);
-	for (size_t k = 0; k < n; k++)
-		if (k != i && (l[k].attrs & STORE_MB_SUBSCRIBED) && strncmp(l[k].name, l[i].name, len) == 0 &&
-		    l[k].name[len] == '/')
-			return true;
-	return false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(const struct store_mbox_entry *const *)a)->name,
+	              (*(const struct store_mbox_entry *const *)b)->name);
+}
+
+static int find_entry(const void *key, const void *e)
+{
+	return strcmp(key, (*(const struct store_mbox_entry *const *)e)->name);
+}
 static void write_attrs(struct buf *b, const struct list_req *q, unsigned at)
 {
 	const char *sep = "";
@@ -104,24 +134,67 @@ static void write_attrs(struct buf *b, const struct list_req *q, unsigned at)
 }
 
 static void list_one(struct imap_session *s, const struct list_req *q, const char *name,
-                     unsigned attrs, bool childinfo)
+                     unsigned attrs, bool parent)
 {
 	struct buf b;
 	buf_init(&b, 16 * 1024);
 	buf_append_str(&b, q->lsub ? "* LSUB (" : "* LIST (");
 	if (q->lsub)
-		buf_append_str(&b, (attrs & (STORE_MB_NOSELECT | STORE_MB_NONEXISTENT)) ? "\\Noselect" : "");
+		buf_append_str(&b, parent || (attrs & (STORE_MB_NOSELECT | STORE_MB_NONEXISTENT))
+		                   ? "\\Noselect" : "");
 	else
 		write_attrs(&b, q, attrs);
 	buf_append_str(&b, ") \"/\" ");
 	imap_mbox_write(s, &b, name);
-	if (childinfo)
-		buf_append_str(&b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+	if (parent && !q->lsub) {
+		buf_append_str(&b, " (\"CHILDINFO\" (");
+		if (q->opts & SEL_SUBSCRIBED)
+			buf_append_str(&b, (q->opts & SEL_SPECIAL) ? "\"SUBSCRIBED\" " : "\"SUBSCRIBED\"");
+		if (q->opts & SEL_SPECIAL)
+			buf_append_str(&b, "\"SPECIAL-USE\"");
+		buf_append_str(&b, "))");
+	}
 	buf_append_str(&b, "\r\n");
 	conn_write(s->c, buf_ptr(&b), buf_len(&b));
 	buf_deinit(&b);
 	if ((q->opts & RET_STATUS) && !(attrs & (STORE_MB_NOSELECT | STORE_MB_NONEXISTENT)))
 		imap_status_send(s, name, q->status_mask);
+}
+
+static bool selected(const struct list_req *q, unsigned at)
+{
+	if ((q->lsub || (q->opts & SEL_SUBSCRIBED)) && !(at & STORE_MB_SUBSCRIBED))
+		return false;
+	return !(q->opts & SEL_SPECIAL) || (at & STORE_MB_SPECIAL_USE);
+}
+
+/* Parents to answer: names the patterns match, not selected themselves,
+ * with a selected descendant the patterns do not match; sorted, unique. */
+static size_t hidden_parents(const struct list_req *q, struct arena *a,
+                             const struct store_mbox_entry *l, size_t n, const char ***out)
+{
+	size_t cap = 0, k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (selected(q, l[i].attrs))
+			for (const char *c = l[i].name; (c = strchr(c, '/')) != NULL; c++)
+				cap++;
+	const char **p = arena_alloc(a, (cap + 1) * sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		if (!selected(q, l[i].attrs) || any_match(q, l[i].name))
+			continue;
+		for (const char *c = l[i].name; (c = strchr(c, '/')) != NULL; c++) {
+			const char *anc = arena_strndup(a, l[i].name, (size_t)(c - l[i].name));
+			if (any_match(q, anc))
+				p[k++] = anc;
+		}
+	}
+	qsort(p, k, sizeof(*p), cmp_name);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || strcmp(p[u - 1], p[i]) != 0)
+			p[u++] = p[i];
+	*out = p;
+	return u;
 }
 
 static int run_list(struct imap_session *s, const struct list_req *q)
@@ -137,18 +210,26 @@ static int run_list(struct imap_session *s, const struct list_req *q)
 	bool subscribed_only = q->lsub || (q->opts & SEL_SUBSCRIBED);
 	for (size_t i = 0; i < n; i++) {
 		unsigned at = l[i].attrs;
-		if (!any_match(q, l[i].name))
+		if (!selected(q, at) || !any_match(q, l[i].name))
 			continue;
-		if ((q->opts & SEL_SPECIAL) && !(at & STORE_MB_SPECIAL_USE))
-			continue;
-		if (subscribed_only && !(at & STORE_MB_SUBSCRIBED)) {
-			if ((q->opts & SEL_RECURSIVE) && has_subscribed_child(l, n, i))
-				list_one(s, q, l[i].name, at & ~STORE_MB_SUBSCRIBED, true);
-			continue;
-		}
 		if (!subscribed_only && (at & STORE_MB_NONEXISTENT))
 			continue;
 		list_one(s, q, l[i].name, at, false);
+	}
+	if (!q->lsub && !(q->opts & SEL_RECURSIVE))
+		return STORE_OK;
+	const char **parents;
+	size_t np = hidden_parents(q, s->cmd_arena, l, n, &parents);
+	const struct store_mbox_entry **byname = arena_alloc(s->cmd_arena, (n + 1) * sizeof(*byname));
+	for (size_t i = 0; i < n; i++)
+		byname[i] = &l[i];
+	qsort(byname, n, sizeof(*byname), cmp_entry);
+	for (size_t i = 0; i < np; i++) {
+		const struct store_mbox_entry **e = bsearch(parents[i], byname, n, sizeof(*byname), find_entry);
+		unsigned at = e != NULL ? (*e)->attrs : STORE_MB_NONEXISTENT;
+		if (e != NULL && selected(q, at))
+			continue;   /* listed above */
+		list_one(s, q, parents[i], at & ~STORE_MB_SUBSCRIBED, true);
 	}
 	return STORE_OK;
 }
@@ -186,7 +267,7 @@ static bool parse_opts(const struct imap_arg *arg, bool ret, struct list_req *q,
 
 static enum imap_cmd_result do_list(struct imap_session *s, const struct imap_command *cmd, bool lsub)
 {
-	struct list_req q = { .lsub = lsub };
+	struct list_req q = { .lsub = lsub, .s = s };
 	const struct imap_arg *a = cmd->args;
 	size_t i = 0, nargs = cmd->nargs;
 	const char *ref, *err = NULL;
@@ -195,9 +276,11 @@ static enum imap_cmd_result do_list(struct imap_session *s, const struct imap_co
 		goto bad;
 	if (i + 2 > nargs || !imap_arg_get_astring(&a[i], &ref, &rlen))
 		goto bad;
-	ref = imap_mbox_decode(s, ref, rlen, false, &err);
-	if (ref == NULL)
+	if (memchr(ref, '\0', rlen) != NULL) {
+		err = "Mailbox name contains NUL";
 		goto no;
+	}
+	const char *uref = imap_mbox_decode(s, ref, rlen, false, &err);
 	i++;
 	const struct imap_arg *pl = &a[i];
 	size_t np = 1;
@@ -210,19 +293,24 @@ static enum imap_cmd_result do_list(struct imap_session *s, const struct imap_co
 			goto bad;
 	}
 	q.patterns = arena_alloc(s->cmd_arena, (np + 1) * sizeof(*q.patterns));
+	q.wire = arena_alloc(s->cmd_arena, (np + 1) * sizeof(*q.wire));
 	bool delim_query = false;
 	for (size_t k = 0; k < np; k++) {
-		const char *p;
+		const char *p, *d;
 		size_t plen;
 		if (!imap_arg_get_astring(&pl[k], &p, &plen))
 			goto bad;
-		if ((p = imap_mbox_decode(s, p, plen, false, &err)) == NULL)
-			goto no;
-		if (*p == '\0' && np == 1) {
+		if (plen == 0 && np == 1) {
 			delim_query = true;
 			break;
 		}
-		q.patterns[q.n_patterns++] = full_pattern(s, ref, p);
+		if (memchr(p, '\0', plen) != NULL)
+			continue;   /* matches no name */
+		d = uref != NULL ? imap_mbox_decode(s, p, plen, false, &err) : NULL;
+		q.wire[q.n_patterns] = d == NULL;
+		q.patterns[q.n_patterns++] = d != NULL ? full_pattern(s, uref, d)
+		                                       : full_pattern(s, arena_strndup(s->cmd_arena, ref, rlen),
+		                                                      arena_strndup(s->cmd_arena, p, plen));
 	}
 	if (delim_query && !lsub) {
 		imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");

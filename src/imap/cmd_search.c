@@ -33,7 +33,7 @@ struct search_out {
 static int resolve(void *ctx, const char *set, size_t len, bool uid, struct arena *a,
                    struct store_uidset *out, const char **error_r)
 {
-	return imap_sel_resolve_set(ctx, set, uid, a, out, error_r);
+	return imap_sel_resolve_search_set(ctx, set, uid, a, out, error_r);
 }
 
 static bool write_out(struct search_out *o)
@@ -85,6 +85,28 @@ static void save(struct imap_session *s, unsigned ret, const uint32_t *uids, siz
 	imap_sel_save_result(s, keep, k);
 }
 
+/* The MODSEQ of the answer (RFC 7162 3.1.5, RFC 4731 3.2): the highest
+ * mod-sequence of the messages the answer returns. With only MIN and/or
+ * MAX that is those one or two messages, not every match. */
+static uint64_t result_modseq(struct imap_session *s, const struct imap_search_args *q,
+                              const uint32_t *uids, size_t n)
+{
+	struct store_mailbox *mb = s->sel->mb;
+	uint64_t modseq = 0;
+	unsigned ret = q->esearch ? q->ret : IMAP_SEARCH_RET_ALL;
+	bool ends = !(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) &&
+	            (ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX));
+	for (size_t i = 0; i < n; i++) {
+		if (ends && !((i == 0 && (ret & IMAP_SEARCH_RET_MIN)) ||
+		              (i == n - 1 && (ret & IMAP_SEARCH_RET_MAX))))
+			continue;
+		const struct store_msg *m = store_mailbox_find(mb, uids[i]);
+		if (m != NULL && m->modseq > modseq)
+			modseq = m->modseq;
+	}
+	return modseq;
+}
+
 static int format(struct imap_session *s, const struct imap_search_args *q, bool uid,
                   const uint32_t *nums, size_t n, uint64_t modseq, struct buf *b)
 {
@@ -133,10 +155,8 @@ enum imap_cmd_result imap_cmd_search(struct imap_session *s, const struct imap_c
 		imap_tagged(s, cmd->tag, "BAD", NULL, err);
 		return IMAP_CMD_DONE;
 	}
-	if (q.modseq) {
-		s->enabled |= IMAP_ENABLED_CONDSTORE;   /* CONDSTORE enabling */
-		s->sel->condstore = true;
-	}
+	if (q.modseq)
+		imap_sel_enable_condstore(s);   /* CONDSTORE enabling */
 	struct store_mailbox *mb = s->sel->mb;
 	uint32_t *uids;
 	size_t n;
@@ -162,10 +182,9 @@ enum imap_cmd_result imap_cmd_search(struct imap_session *s, const struct imap_c
 			continue;
 		uids[k] = uids[i];
 		nums[k++] = cmd->uid ? uids[i] : seq;
-		const struct store_msg *m = q.modseq ? store_mailbox_find(mb, uids[i]) : NULL;
-		if (m != NULL && m->modseq > modseq)
-			modseq = m->modseq;
 	}
+	if (q.modseq)
+		modseq = result_modseq(s, &q, uids, k);
 	if (q.ret & IMAP_SEARCH_RET_SAVE)
 		save(s, q.ret, uids, k);
 	struct buf b;

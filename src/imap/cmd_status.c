@@ -42,7 +42,7 @@ int imap_status_parse(struct imap_session *s, const struct imap_arg *list, unsig
 		*mask |= bit;
 	}
 	if (*mask & IMAP_STATUS_HIGHESTMODSEQ)
-		s->enabled |= IMAP_ENABLED_CONDSTORE;  /* a CONDSTORE-enabling command */
+		imap_sel_enable_condstore(s);  /* a CONDSTORE-enabling command */
 	return 0;
 }
 

@@ -27,8 +27,9 @@ int imap_parse_flags(struct imap_session *s, const struct imap_arg *args, size_t
 	size_t nkw = 0;
 	*flags_r = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *a;
-		if (!imap_arg_get_atom(&args[i], &a)) {
+		const char *a = args[i].str;
+		/* NIL is an atom like any other here: the keyword "NIL". */
+		if (args[i].type == IMAP_ARG_NIL ? a == NULL : !imap_arg_get_atom(&args[i], &a)) {
 			*err = "Flags are atoms";
 			return -1;
 		}
@@ -162,8 +163,7 @@ enum imap_cmd_result imap_cmd_store(struct imap_session *s, const struct imap_co
 		    !imap_arg_get_number(&l[1], &req.unchangedsince))
 			goto bad;
 		i = 2;
-		s->enabled |= IMAP_ENABLED_CONDSTORE;
-		sel->condstore = true;
+		imap_sel_enable_condstore(s);
 	}
 	if (i + 1 >= cmd->nargs || !imap_arg_get_atom(&a[i], &item))
 		goto bad;

@@ -97,6 +97,8 @@ const struct imap_command_def *imap_command_find(const char *name);
  *       for store_fetch_begin/store_flags/store_copy/store_search. -1 with
  *       err (static text) for BAD: syntax, or a sequence number above the
  *       message count. UID sets are clipped to UIDs the client knows.
+ *       imap_sel_resolve_search_set(): the same, for SEARCH, where
+ *       numbers above the count just match nothing.
  *   imap_sel_write_flags(s, buf, msg)
  *       "(\Seen \Flagged $Label1 \Recent)": system flags, keywords by
  *       name, \Recent (IMAP4rev1 sessions only).
@@ -163,6 +165,16 @@ uint32_t imap_sel_uid(const struct imap_session *s, uint32_t seq);
 uint32_t imap_sel_seq(const struct imap_session *s, uint32_t uid);
 int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_mode,
                          struct arena *a, struct store_uidset *out, const char **err);
+/* The same for a SEARCH criterion: a sequence number above the message
+ * count matches nothing instead of being an error (the BAD of RFC 9051's
+ * seq-number note is for COPY, FETCH and STORE; a search key only
+ * selects, and Dovecot answers it the same way). */
+int imap_sel_resolve_search_set(struct imap_session *s, const char *set_atom, bool uid_mode,
+                                struct arena *a, struct store_uidset *out, const char **err);
+/* A CONDSTORE enabling command (RFC 7162 3.1): the first one while a
+ * mailbox is selected also sends "* OK [HIGHESTMODSEQ n]" before its
+ * answer, so the client has a starting point for the MODSEQs it sees. */
+void imap_sel_enable_condstore(struct imap_session *s);
 struct buf;
 int imap_sel_write_flags(struct imap_session *s, struct buf *b, const struct store_msg *m);
 void imap_sel_save_result(struct imap_session *s, const uint32_t *uids, size_t n);

@@ -9,6 +9,7 @@
 #include "auth/auth_thread.h"
 #include "lib/runtime.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,8 @@ static void saved_set(struct imap_session *s, struct arena *a, struct store_uids
 	out->n = n;
 }
 
-int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_mode,
-                         struct arena *a, struct store_uidset *out, const char **err)
+static int resolve_set(struct imap_session *s, const char *set_atom, bool uid_mode,
+                       bool clip, struct arena *a, struct store_uidset *out, const char **err)
 {
 	struct imap_selected *sel = s->sel;
 	struct imap_seqset parsed, res;
@@ -204,10 +205,16 @@ int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_
 			continue;
 		}
 		if (hi > sel->n) {
-			if (parsed.has_star && sel->n == 0)
+			if (clip && lo > sel->n)
+				continue;
+			if (clip)
+				hi = (uint32_t)sel->n;
+			else if (parsed.has_star && sel->n == 0)
 				continue;   /* "1:*" in an empty mailbox: nothing */
-			*err = "Invalid message sequence number";
-			return -1;
+			else {
+				*err = "Invalid message sequence number";
+				return -1;
+			}
 		}
 		/* Between two map entries a UID is either in the map or was
 		 * expunged, so the UID range is exact. */
@@ -216,6 +223,29 @@ int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_
 	out->r = r;
 	out->n = n;
 	return 0;
+}
+
+int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_mode,
+                         struct arena *a, struct store_uidset *out, const char **err)
+{
+	return resolve_set(s, set_atom, uid_mode, false, a, out, err);
+}
+
+int imap_sel_resolve_search_set(struct imap_session *s, const char *set_atom, bool uid_mode,
+                                struct arena *a, struct store_uidset *out, const char **err)
+{
+	return resolve_set(s, set_atom, uid_mode, true, a, out, err);
+}
+
+void imap_sel_enable_condstore(struct imap_session *s)
+{
+	s->enabled |= IMAP_ENABLED_CONDSTORE;
+	if (s->sel == NULL || s->sel->condstore)
+		return;
+	s->sel->condstore = true;
+	struct store_status st;
+	store_mailbox_get_status(s->sel->mb, &st);
+	conn_printf(s->c, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest\r\n", st.highestmodseq);
 }
 
 int imap_sel_write_flags(struct imap_session *s, struct buf *b, const struct store_msg *m)

@@ -36,6 +36,9 @@ static void apply_limits(struct imap_parser *p, const struct imap_parser_limits 
 			p->lim.max_depth = l->max_depth;
 		if (l->max_args > 0)
 			p->lim.max_args = l->max_args;
+		p->lim.wide_cmd = l->wide_cmd;
+		p->lim.wide_max_line = l->wide_max_line;
+		p->lim.wide_max_args = l->wide_max_args;
 	}
 	if (p->lim.max_depth + 1 > p->levels_cap) {
 		p->levels = xrealloc(p->levels, (p->lim.max_depth + 1) * sizeof(*p->levels));

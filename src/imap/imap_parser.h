@@ -105,6 +105,13 @@ struct imap_parser_limits {
 	uint64_t max_discard; /* largest refused {N+} read and thrown away */
 	unsigned max_depth;   /* nesting of parenthesized lists */
 	unsigned max_args;    /* arguments of one command, all levels */
+	/* One command (upper case, not after UID) may go up to wide_max_line
+	 * and wide_max_args instead, once its name is read: ID before login,
+	 * whose RFC 2971 maximum (30 pairs, values of 1024 octets) is far
+	 * above what the other commands of that state need. NULL: none. */
+	const char *wide_cmd;
+	size_t wide_max_line;
+	unsigned wide_max_args;
 };
 
 enum imap_parse_status {

@@ -17,6 +17,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 static bool open_list(struct imap_parser *p)
 {
@@ -209,6 +210,13 @@ enum imap_parse_status parser_step_command(struct imap_parser *p, unsigned char 
 		}
 		p->cmd->name = tok_dup(p);
 		buf_reset(&p->tok, 4096);
+		if (p->lim.wide_cmd != NULL && !p->cmd->uid && strcasecmp(p->cmd->name, p->lim.wide_cmd) == 0) {
+			/* Only ever raised mid-command, never lowered. */
+			if (p->lim.wide_max_line > p->lim.max_line)
+				p->lim.max_line = p->lim.wide_max_line;
+			if (p->lim.wide_max_args > p->lim.max_args)
+				p->lim.max_args = p->lim.wide_max_args;
+		}
 		p->state = ST_ARGS;
 		return MORE;
 	case ST_ARGS:

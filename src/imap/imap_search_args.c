@@ -94,8 +94,9 @@ static bool is_set_start(const struct imap_arg *arg)
 static struct store_search *keyword_key(struct sp *p, const struct key_def *d,
                                         const struct imap_arg *arg)
 {
-	const char *s;
-	if (!imap_arg_get_atom(arg, &s))
+	const char *s = arg->str;
+	/* NIL is an atom like any other here: the keyword "NIL". */
+	if (arg->type == IMAP_ARG_NIL ? s == NULL : !imap_arg_get_atom(arg, &s))
 		return err(p, "KEYWORD takes a flag name");
 	if (s[0] == '\\') {
 		for (size_t i = 0; i < sizeof(system_flags) / sizeof(system_flags[0]); i++) {

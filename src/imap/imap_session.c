@@ -9,6 +9,9 @@
 #define IMAP_MAX_BAD 20
 /* A refused {N+} literal up to this size is read and thrown away. */
 #define IMAP_MAX_DISCARD (1024 * 1024)
+/* 30 * (quoted 30-octet name + SP + quoted 1024-octet value + SP), each
+ * octet possibly escaped, plus tag and "ID ()": just under 64 KiB. */
+#define IMAP_ID_MAX_LINE (64 * 1024)
 
 static void imap_start(struct conn *c);
 
@@ -48,6 +51,13 @@ static void set_limits(struct imap_session *s)
 		.max_discard = IMAP_MAX_DISCARD,
 		.max_depth = s->state == IMAP_STATE_NOT_AUTH ? 2 : 16,
 		.max_args = s->state == IMAP_STATE_NOT_AUTH ? 16 : 100000,
+		/* ID before login may carry 30 pairs of up to 30 + 1024 octets
+		 * (RFC 2971 3.3), quoted with every byte escaped at worst: room
+		 * for that, for ID only; every other command keeps the tight
+		 * pre-login limits. */
+		.wide_cmd = s->state == IMAP_STATE_NOT_AUTH ? "ID" : NULL,
+		.wide_max_line = IMAP_ID_MAX_LINE,
+		.wide_max_args = 2 + 2 * 30,
 	};
 	imap_parser_set_limits(s->parser, &lim);
 }

@@ -10,6 +10,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/strutil.h"
+#include "mime/address.h"
 #include "mime/charset.h"
 #include "mime/encword.h"
 #include "mime/header.h"
@@ -25,6 +26,36 @@ static const char *decoded_field(struct arena *a, const struct mime_message *m,
 		return "";
 	char *unfolded = mime_unfold(a, f.value, f.value_len);
 	return encword_decode_arena(a, unfolded, strlen(unfolded));
+}
+
+/* An address field for SEARCH FROM/TO/CC/BCC: the decoded field, then
+ * each address as mailbox@host where the field does not already hold it
+ * written that way ("<a (c)@ (c) b.org>" is a@b.org: RFC 5322 3.2.2 lets
+ * comments and folding sit between an addr-spec's parts). */
+static const char *address_field(struct arena *a, const struct mime_message *m,
+                                 const char *name)
+{
+	struct mime_field f;
+	const struct mime_part *r = m->root;
+	if (!mime_header_find(m->data, r->hdr_start, r->hdr_end, name, &f))
+		return "";
+	char *unfolded = mime_unfold(a, f.value, f.value_len);
+	const char *text = encword_decode_arena(a, unfolded, strlen(unfolded));
+	struct buf b;
+	mime_buf_init(&b, MIME_SEARCH_TEXT_MAX);
+	buf_append(&b, text, strlen(text));
+	for (const struct mime_address *ad = mime_address_parse(a, unfolded, strlen(unfolded));
+	     ad != NULL; ad = ad->next) {
+		if (ad->host == NULL || ad->mailbox == NULL)
+			continue;   /* group markers */
+		const char *spec = *ad->host ? arena_printf(a, "%s@%s", ad->mailbox, ad->host)
+		                             : ad->mailbox;
+		if (*spec != '\0' && strstr(text, spec) == NULL)
+			buf_printf(&b, "\n%s", spec);
+	}
+	const char *out = arena_strndup(a, buf_ptr(&b), buf_len(&b));
+	buf_deinit(&b);
+	return out;
 }
 
 static bool is_attachment(struct arena *a, const struct mime_part *p)
@@ -91,10 +122,10 @@ int mime_summarize_parsed(struct arena *a, const struct mime_message *m,
 	if (!*out->envelope || !*out->body || !*out->bodystructure)
 		return -1;
 	out->subject = decoded_field(a, m, "subject");
-	out->from = decoded_field(a, m, "from");
-	out->to = decoded_field(a, m, "to");
-	out->cc = decoded_field(a, m, "cc");
-	out->bcc = decoded_field(a, m, "bcc");
+	out->from = address_field(a, m, "from");
+	out->to = address_field(a, m, "to");
+	out->cc = address_field(a, m, "cc");
+	out->bcc = address_field(a, m, "bcc");
 	out->message_id = decoded_field(a, m, "message-id");
 	out->in_reply_to = decoded_field(a, m, "in-reply-to");
 	struct mime_field f;

@@ -532,6 +532,33 @@ static void limits_change_between_commands(void **state)
 	arena_free(&a);
 }
 
+static void wide_command_gets_wide_limits(void **state)
+{
+	struct arena *a = arena_new(0);
+	struct imap_parser_limits lim = { .max_line = 24, .max_args = 3, .wide_cmd = "ID",
+	                                  .wide_max_line = 64, .wide_max_args = 6 };
+	struct imap_parser *p = imap_parser_new(&lim, a);
+	struct imap_parse_result res;
+	/* ID (any case) may go to 64 bytes and 6 arguments... */
+	const char *in = "a id (\"name\" \"x\" \"version\" \"12345\")\r\n";
+	assert_int_equal(imap_parser_feed(p, in, strlen(in), &res), IMAP_PARSE_DONE);
+	assert_int_equal(res.consumed, strlen(in));
+	assert_str(res.cmd->name, "ID");
+	/* ...no further, */
+	in = "b ID (\"name\" \"x\" \"version\" \"1\" \"os\" \"y\")\r\n";
+	assert_int_equal(imap_parser_feed(p, in, strlen(in), &res), IMAP_PARSE_BAD);
+	imap_parser_reset(p);
+	/* and other commands, UID ID included, keep the tight limits. */
+	in = "c LOGIN user12345 password\r\n";
+	assert_int_equal(imap_parser_feed(p, in, strlen(in), &res), IMAP_PARSE_BAD);
+	assert_int_equal(res.error, IMAP_PARSE_ERR_TOOBIG);
+	imap_parser_reset(p);
+	in = "d UID ID (\"name\" \"x\" \"v\" \"1\")\r\n";
+	assert_int_equal(imap_parser_feed(p, in, strlen(in), &res), IMAP_PARSE_BAD);
+	imap_parser_free(&p);
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +576,7 @@ int main(void)
 		cmocka_unit_test(literals_streamed),
 		cmocka_unit_test(continuation_lines),
 		cmocka_unit_test(fatal_stays_fatal),
+		cmocka_unit_test(wide_command_gets_wide_limits),
 		cmocka_unit_test(done_stops_at_line_end),
 		cmocka_unit_test(limits_change_between_commands),
 	};

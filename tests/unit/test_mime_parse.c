@@ -106,6 +106,23 @@ static void folded_headers_and_empty_parts(void **state)
 	arena_free(&a);
 }
 
+static void address_search_text_sees_through_comments(void **state)
+{
+	const char *msg =
+		"From: <user-from (comment)@ (comment) domain.org>\r\n"
+		"To: Ann <ann@example.org>, bob (Bob) @ example.org\r\n"
+		"Cc: group: one@example.org;\r\n\r\nbody\r\n";
+	struct arena *a = arena_new(0);
+	struct mime_summary s;
+	mime_summarize(a, msg, strlen(msg), &s);
+	/* The field as written, then each address the field does not already
+	 * spell out as mailbox@host. */
+	assert_str(s.from, "<user-from (comment)@ (comment) domain.org>\nuser-from@domain.org");
+	assert_str(s.to, "Ann <ann@example.org>, bob (Bob) @ example.org\nbob@example.org");
+	assert_str(s.cc, "group: one@example.org;");
+	arena_free(&a);
+}
+
 static void odd_content_types_and_reused_boundaries(void **state)
 {
 	const char *msg =
@@ -209,6 +226,7 @@ int main(void)
 		cmocka_unit_test(crlf_and_lf_give_the_same_structure),
 		cmocka_unit_test(folded_headers_and_empty_parts),
 		cmocka_unit_test(odd_content_types_and_reused_boundaries),
+		cmocka_unit_test(address_search_text_sees_through_comments),
 		cmocka_unit_test(fifty_megabyte_attachment),
 		cmocka_unit_test(random_bytes_never_break_syntax),
 	};
