@@ -40,6 +40,9 @@ struct imap_append {
 	size_t next_arg;              /* first top-level arg after the last literal */
 	size_t pending_next;          /* next_arg once the current literal ends */
 	int failed;                   /* a store error, answered at the end */
+	bool binary;                  /* the literal streaming in is ~{n} */
+	bool binary_refused;          /* it held bytes the store cannot keep */
+	char last;                    /* its previous byte */
 	/* Complete messages waiting for the commit, with their options
 	 * (keywords live in the command arena until the command ends). */
 	struct store_append *done[APPEND_MAX_MESSAGES];
@@ -181,6 +184,8 @@ bool imap_append_literal(struct imap_session *s, const struct imap_parse_result 
 		return true;
 	}
 	a->pending_next = after;
+	a->binary = res->literal_binary;
+	a->last = '\0';
 	imap_parser_literal_stream(s->parser);
 	if (res->literal_sync)
 		conn_puts(s->c, "+ Ready for literal data\r\n");
@@ -192,6 +197,19 @@ void imap_append_data(struct imap_session *s, const struct imap_parse_result *re
 	struct imap_append *a = s->append;
 	if (a == NULL)
 		return;
+	/* The store keeps CRLF text: a binary body with NUL or bare LF bytes
+	 * would come back changed, so such a message is refused (RFC 3516
+	 * allows NO [UNKNOWN-CTE]) rather than stored altered. */
+	if (a->binary && !a->binary_refused) {
+		for (size_t i = 0; i < res->len; i++) {
+			char ch = res->data[i];
+			if (ch == '\0' || (ch == '\n' && a->last != '\r')) {
+				a->binary_refused = true;
+				break;
+			}
+			a->last = ch;
+		}
+	}
 	if (a->ap != NULL && a->failed == STORE_OK && res->len > 0) {
 		int rc = store_append_write(a->ap, res->data, res->len);
 		if (rc != STORE_OK) {
@@ -249,6 +267,13 @@ enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_c
 	if (a->next_arg != cmd->nargs) {
 		imap_append_abort(s);
 		imap_tagged(s, cmd->tag, "BAD", NULL, "Unexpected arguments after the message");
+		return IMAP_CMD_DONE;
+	}
+	if (a->binary_refused) {
+		imap_append_abort(s);
+		imap_tagged(s, cmd->tag, "NO", "UNKNOWN-CTE",
+		            "Binary content with NUL or bare LF bytes cannot be stored; "
+		            "send it base64-encoded");
 		return IMAP_CMD_DONE;
 	}
 	int rc = a->failed;
