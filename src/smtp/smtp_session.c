@@ -50,8 +50,10 @@ unsigned smtp_extensions(const struct smtp_session *s)
 {
 	if (!s->esmtp)
 		return 0;
-	unsigned e = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_DSN |
-	             SMTP_EXT_CHUNKING;
+	/* DSN (RFC 3461) is not offered until NOTIFY/RET/ENVID/ORCPT travel
+	 * with the message into the queue and its bounces: accepting the
+	 * parameters and ignoring them would mislead senders. */
+	unsigned e = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_CHUNKING;
 	if (s->mode == SMTP_MODE_SUBMISSION)
 		e |= SMTP_EXT_AUTH;
 	return e;
@@ -83,13 +85,13 @@ static void cmd_hello(struct smtp_session *s, enum smtp_verb v, const char *arg,
 	}
 	struct conn *c = s->c;
 	conn_printf(c, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n250-8BITMIME\r\n"
-	               "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n",
+	               "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n",
 	            host, (unsigned long long)runtime_config->max_message_size);
 	if (s->mode != SMTP_MODE_LMTP && c->tls == CONN_TLS_NONE)
 		conn_puts(c, "250-STARTTLS\r\n");
 	if (auth_offered(s))
 		conn_puts(c, "250-AUTH PLAIN LOGIN\r\n");
-	conn_puts(c, "250 DSN\r\n");
+	conn_puts(c, "250 CHUNKING\r\n");
 }
 
 static void cmd_starttls(struct smtp_session *s, size_t len)
