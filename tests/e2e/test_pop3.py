@@ -151,8 +151,79 @@ class Pop3(unittest.TestCase):
         self.assertEqual(p.stdout, m)
 
 
+    def imap(self):
+        import imaplib
+        c = imaplib.IMAP4_SSL("127.0.0.1", self.srv.ports["imaps"], ssl_context=mk.tls_context())
+        c.login("alice@example.com", "pw")
+        return c
+
+    def test_imap_expunge_while_pop3_open_gives_err_on_retr(self):
+        self.deliver(message(1))
+        self.deliver(message(2))
+        p = self.pop()
+        self.assertEqual(p.stat()[0], 2)
+        i = self.imap()
+        i.select("INBOX")
+        i.store("1", "+FLAGS", "\\Deleted")
+        i.expunge()
+        with self.assertRaisesRegex(poplib.error_proto, "deleted by another session"):
+            p.retr(1)
+        self.assertIn(b"Subject: test 2", b"\r\n".join(p.retr(2)[1]))  # the session goes on
+        p.quit()
+        p = self.pop()
+        self.assertEqual(p.stat()[0], 1)
+        p.quit()
+
+    def test_pop3_delete_is_gone_for_imap(self):
+        self.deliver(message(1))
+        self.deliver(message(2))
+        p = self.pop()
+        p.dele(1)
+        p.quit()
+        i = self.imap()
+        typ, data = i.select("INBOX")
+        self.assertEqual(int(data[0]), 1)
+        typ, data = i.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(b"test 2", data[0][1])
+        i.logout()
+
+
+class Pop3TrashMode(unittest.TestCase):
+    def test_trash_mode_moves_deleted_messages_to_trash(self):
+        import imaplib
+        with mk.Server(pop3_delete="trash") as srv:
+            srv.add_user("alice@example.com", "pw")
+            for n in (1, 2):
+                subprocess.run([mk.BIN, "--config", srv.config, "deliver", "alice@example.com"],
+                               input=message(n), check=True, capture_output=True, timeout=30)
+            p = poplib.POP3_SSL("127.0.0.1", srv.ports["pop3s"], context=mk.tls_context())
+            p.user("alice@example.com")
+            p.pass_("pw")
+            p.dele(1)
+            p.quit()
+            i = imaplib.IMAP4_SSL("127.0.0.1", srv.ports["imaps"], ssl_context=mk.tls_context())
+            i.login("alice@example.com", "pw")
+            self.assertEqual(int(i.select("INBOX")[1][0]), 1)
+            self.assertEqual(int(i.select("Trash")[1][0]), 1)
+            typ, data = i.fetch("1", "(BODY.PEEK[])")
+            self.assertEqual(data[0][1], message(1))  # undoable: byte-exact in Trash
+            i.logout()
+
+
 class Pop3FlagMode(Pop3):
     settings = {"pop3_delete": "flag"}
+
+    def test_pop3_delete_is_gone_for_imap(self):
+        # flag mode: IMAP still has it, marked \Deleted, so it can be undone.
+        self.deliver(message(1))
+        p = self.pop()
+        p.dele(1)
+        p.quit()
+        i = self.imap()
+        self.assertEqual(int(i.select("INBOX")[1][0]), 1)
+        typ, data = i.fetch("1", "(FLAGS)")
+        self.assertIn(b"\\Deleted", data[0])
+        i.logout()
 
     def test_flag_mode_hides_deleted_from_later_sessions(self):
         self.deliver(message(1))
