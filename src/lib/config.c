@@ -87,7 +87,7 @@ static const struct key_def keys[] = {
 	{ "pop3_delete", T_POP3_DELETE, OFF(pop3_delete), "expunge", "expunge", 0, 0,
 	  "What POP3 DELE does at QUIT: expunge, trash (move to Trash) or flag (\\Deleted)." },
 	{ "pop3_enable_apop", T_BOOL, OFF(pop3_enable_apop), "no", "no", 0, 0,
-	  "Offer APOP (MD5 challenge) in POP3." },
+	  "APOP (MD5 challenge): refused, passwords are kept as argon2id hashes only." },
 	{ "submission_save_sent", T_BOOL, OFF(submission_save_sent), "no", "no", 0, 0,
 	  "Store a copy of each submitted message in the sender's Sent mailbox." },
 	{ "queue_lifetime", T_DURATION, OFF(queue_lifetime), "5d", "5d", 1, 30 * 86400,

@@ -313,5 +313,11 @@ int config_validate(const struct config *cfg, char **error_r)
 		*error_r = msg_printf("key 'max_line_preauth': larger than max_line");
 		return -1;
 	}
+	if (cfg->pop3_enable_apop) {
+		*error_r = msg_printf("key 'pop3_enable_apop': APOP needs each password in clear on "
+		                      "the server; mailkeep keeps only argon2id hashes, so it cannot "
+		                      "offer APOP");
+		return -1;
+	}
 	return check_listeners(cfg, error_r);
 }

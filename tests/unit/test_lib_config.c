@@ -135,7 +135,7 @@ static void good_file(void **state)
 		"imap_idle_timeout = 2h\n"
 		"preauth_timeout = 30\n"
 		"pop3_delete = trash\n"
-		"pop3_enable_apop = yes\n"
+		"pop3_enable_apop = no\n"
 		"submission_save_sent = on\n"
 		"queue_lifetime = 3d\n"
 		"relay_host = \"smtp.isp.example:587\"\n"
@@ -173,7 +173,7 @@ static void good_file(void **state)
 	assert_int_equal(cfg->imap_idle_timeout, 7200);
 	assert_int_equal(cfg->preauth_timeout, 30);
 	assert_int_equal(cfg->pop3_delete, POP3_DELETE_TRASH);
-	assert_true(cfg->pop3_enable_apop);
+	assert_false(cfg->pop3_enable_apop);
 	assert_true(cfg->submission_save_sent);
 	assert_int_equal(cfg->queue_lifetime, 3 * 86400);
 	assert_str(cfg->relay_host, "smarthost.example");  /* scalar: last wins */
@@ -331,6 +331,9 @@ static void validate_cross_checks(void **state)
 		  "key 'imap_listen': '127.0.0.1:143' conflicts with imap_listen '127.0.0.1:143'" },
 		{ "lmtp_listen = 127.0.0.1:25\n",
 		  "key 'lmtp_listen': '127.0.0.1:25' conflicts with smtp_listen '*:25'" },
+		{ "pop3_enable_apop = yes\n",
+		  "key 'pop3_enable_apop': APOP needs each password in clear on the server; "
+		  "mailkeep keeps only argon2id hashes, so it cannot offer APOP" },
 		{ "imap_listen=\nimaps_listen=\npop3_listen=\npop3s_listen=\nsubmission_listen=\n"
 		  "submissions_listen=\nsmtp_listen=\nlmtp_listen=\n",
 		  "no listeners: every *_listen key is empty" },
