@@ -44,12 +44,17 @@ struct cli_opts {
 	int nsets;
 };
 
+static const char *config_path(const struct cli_opts *o)
+{
+	if (o->config == NULL && access(SYSTEM_CONFIG, R_OK) == 0)
+		return SYSTEM_CONFIG;
+	return o->config;
+}
+
 static struct config *load_config(const struct cli_opts *o)
 {
 	char *err = NULL;
-	const char *path = o->config;
-	if (path == NULL && access(SYSTEM_CONFIG, R_OK) == 0)
-		path = SYSTEM_CONFIG;
+	const char *path = config_path(o);
 	struct config *cfg = config_new_defaults(path == NULL);
 	if (path != NULL && config_load_file(cfg, path, &err) < 0)
 		goto fail;
@@ -137,7 +142,7 @@ int cli_main(int argc, char **argv)
 		return 1;
 	int rc;
 	if (strcmp(cmd, "serve") == 0) {
-		rc = server_run(cfg);
+		rc = server_run(cfg, config_path(&o));
 	} else if (strcmp(cmd, "check-config") == 0) {
 		puts("configuration OK");
 		rc = 0;

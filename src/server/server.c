@@ -108,10 +108,33 @@ static void worker_fini(struct worker *w)
 	pop3_thread_exit();
 }
 
+static const char *config_file;
+
+static void reload_config(void)
+{
+	if (config_file == NULL)
+		return;
+	char *err = NULL;
+	struct config *fresh = config_new_defaults(false);
+	if (config_load_file(fresh, config_file, &err) < 0 || config_validate(fresh, &err) < 0) {
+		log_error("reload: %s unchanged: %s", config_file, err);
+		free(err);
+		config_free(&fresh);
+		return;
+	}
+	int lvl = log_level_parse(fresh->log_level);
+	if (lvl >= 0)
+		log_set_level((enum log_level)lvl);
+	log_info("reload: log_level=%s applied; other settings take effect at the next start",
+	         fresh->log_level);
+	config_free(&fresh);
+}
+
 static void reload(void)
 {
 	char *err = NULL;
 	log_reopen();
+	reload_config();
 	if (tls_load(tls_cert_path, tls_key_path, &err) < 0) {
 		log_error("reload: keeping the old certificate: %s", err);
 		free(err);
@@ -126,8 +149,9 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-int server_run(struct config *cfg)
+int server_run(struct config *cfg, const char *config_path)
 {
+	config_file = config_path;
 	char *err = NULL;
 	const char *cerr;
 	int lvl = log_level_parse(cfg->log_level);

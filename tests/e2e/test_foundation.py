@@ -92,6 +92,35 @@ class TlsAndSignals(unittest.TestCase):
             self.assertIn("second.test", peer_cn())
 
 
+    def test_sighup_rereads_log_level(self):
+        with mk.Server(log_level="info") as srv:
+            c = mk.Lines(srv.connect("pop3"))
+            c.readline()
+            c.cmd("CAPA")
+            self.assertNotIn("debug pop3", srv.log())
+            with open(srv.config, "a") as f:
+                f.write("log_level = debug\n")
+            os.kill(srv.pid, signal.SIGHUP)
+            deadline = time.time() + 5
+            while "log_level=debug applied" not in srv.log() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("log_level=debug applied", srv.log())
+            d = mk.Lines(srv.connect("pop3"))
+            d.readline()
+            deadline = time.time() + 5
+            while "debug pop3" not in srv.log() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("debug pop3", srv.log())
+            # A bad file is refused and the running settings stay.
+            with open(srv.config, "a") as f:
+                f.write("no_such_key = 1\n")
+            os.kill(srv.pid, signal.SIGHUP)
+            deadline = time.time() + 5
+            while "unchanged" not in srv.log() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("no_such_key", srv.log())
+
+
 class Limits(unittest.TestCase):
     def test_10mb_without_newline_is_refused_others_served(self):
         with mk.Server(max_line="64K") as srv:
