@@ -10,6 +10,7 @@ accepts, and is stopped by its pid (SIGTERM, then SIGKILL after 10 s).
 Everything is bounded in time; nothing leaves loopback.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,16 +29,33 @@ IMPLICIT_TLS = {"imaps", "pop3s", "submissions"}
 _handed_out = set()
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = map(int, f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    # The kernel may hand the same ephemeral port to two binds in a row once
-    # the first socket is closed: never give a port out twice per process.
+    """A port for a listener, below the kernel's ephemeral range: the tests'
+    own client connections take ephemeral ports, and one of them could grab
+    a port between this check and the server's bind. Never the same port
+    twice in one process."""
+    lo, _ = _ephemeral_range()
+    top = max(lo, 12000)
     while True:
+        port = random.randrange(10000, top)
+        if port in _handed_out:
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def tls_context():
