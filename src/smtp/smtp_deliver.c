@@ -134,9 +134,9 @@ static int check_one(struct smtp_job *job, struct smtp_target *t, struct store_u
 
 static void task_back(void *arg);
 
-static void task_run(void *arg)
+/* Open the target's store and run one task alone (CHECK, or a lone DELIVER). */
+static void task_run_now(struct smtp_task *task)
 {
-	struct smtp_task *task = arg;
 	struct smtp_job *job = task->job;
 	struct smtp_target *t = &job->targets[task->idx];
 	char id[32];
@@ -154,6 +154,102 @@ static void task_run(void *arg)
 	}
 	t->status = rc;
 	ev_post(job->home, task_back, task);
+}
+
+/*
+ * Group commit. Deliveries reach the owner worker through its post queue;
+ * those that arrive in one turn of its loop (more of them the busier it
+ * is: they pile up while it waits for the disk) are delivered per user in
+ * one store transaction, so one round of fsyncs makes them all durable.
+ * No task is answered before that commit. A refused message (over quota)
+ * does not spoil the others: the store refuses it without aborting the
+ * transaction.
+ */
+static _Thread_local struct smtp_task **batch;
+static _Thread_local size_t batch_n, batch_cap;
+static _Thread_local struct ev_defer batch_flush;
+
+static void flush_user(struct smtp_task **tasks, size_t n)
+{
+	struct smtp_target *first = &tasks[0]->job->targets[tasks[0]->idx];
+	if (n == 1) {
+		task_run_now(tasks[0]);
+		return;
+	}
+	char id[32];
+	const char *err = NULL;
+	struct store_user *u = NULL;
+	snprintf(id, sizeof(id), "%" PRId64, first->user_id);
+	int rc = store_user_open(runtime_config->data_dir, id, &first->quota, &u, &err);
+	if (rc == STORE_OK)
+		rc = store_txn_begin(u);
+	for (size_t i = 0; i < n; i++) {
+		struct smtp_target *t = &tasks[i]->job->targets[tasks[i]->idx];
+		if (rc == STORE_OK) {
+			t->status = deliver_one(tasks[i]->job, t, u);
+			if (t->status < 0 && t->error[0] == '\0')
+				snprintf(t->error, sizeof(t->error), "%s", store_error(u));
+		} else {
+			t->status = rc;
+			snprintf(t->error, sizeof(t->error), "opening the store: %s",
+			         err != NULL ? err : store_error(u));
+		}
+	}
+	if (u != NULL) {
+		if (rc == STORE_OK && (rc = store_txn_commit(u)) != STORE_OK) {
+			/* Nothing of the batch is durable: every message fails. */
+			for (size_t i = 0; i < n; i++) {
+				struct smtp_target *t = &tasks[i]->job->targets[tasks[i]->idx];
+				t->status = rc;
+				snprintf(t->error, sizeof(t->error), "%s", store_error(u));
+			}
+		}
+		store_user_close(&u);
+	}
+	for (size_t i = 0; i < n; i++)
+		ev_post(tasks[i]->job->home, task_back, tasks[i]);
+}
+
+static void batch_run(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct smtp_task **tasks = batch;
+	size_t n = batch_n;
+	batch = NULL;
+	batch_n = batch_cap = 0;
+	/* Per user, in arrival order; a user with more than 256 waiting gets
+	 * more groups (the rest are picked up further on). */
+	for (size_t i = 0; i < n; i++) {
+		if (tasks[i] == NULL)
+			continue;
+		int64_t user = tasks[i]->job->targets[tasks[i]->idx].user_id;
+		struct smtp_task *group[256] = { NULL };
+		size_t g = 0;
+		for (size_t k = i; k < n && g < 256; k++) {
+			if (tasks[k] != NULL && tasks[k]->job->targets[tasks[k]->idx].user_id == user) {
+				group[g++] = tasks[k];
+				tasks[k] = NULL;
+			}
+		}
+		flush_user(group, g);
+	}
+	free(tasks);
+}
+
+static void task_run(void *arg)
+{
+	struct smtp_task *task = arg;
+	struct worker *w = runtime_worker_self();
+	if (task->job->op == SMTP_JOB_CHECK || w == NULL) {
+		task_run_now(task);
+		return;
+	}
+	if (batch_n == batch_cap) {
+		batch_cap = batch_cap ? batch_cap * 2 : 16;
+		batch = xrealloc(batch, batch_cap * sizeof(*batch));
+	}
+	batch[batch_n++] = task;
+	batch_flush.cb = batch_run;
+	ev_defer(w->loop, &batch_flush);
 }
 
 /* ---- jobs, on the session's thread ---------------------------------------- */

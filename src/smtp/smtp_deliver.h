@@ -19,9 +19,12 @@
  * The same job with SMTP_JOB_CHECK asks each target's store whether a
  * message of check_size bytes fits its quota (RCPT time), writing nothing.
  *
- * There is no per-worker cache of open stores yet: each task opens and
- * closes the store (handles of the same user on one thread share one
- * database connection, so a concurrent IMAP session makes this cheap).
+ * Deliveries that reach the owner worker in one turn of its loop are
+ * committed per user in one store transaction (group commit: one round of
+ * fsyncs makes them all durable; nobody is answered before). There is no
+ * per-worker cache of open stores yet: each task or batch opens and closes
+ * the store (handles of the same user on one thread share one database
+ * connection, so a concurrent IMAP session makes this cheap).
  *
  * A job belongs to the session until done() runs; if the session closes
  * first it calls smtp_job_cancel() and the job frees itself (and its spool
