@@ -134,8 +134,7 @@ bool imap_append_literal(struct imap_session *s, const struct imap_parse_result 
 			return true;
 		}
 		/* A missing mailbox is refused before any byte is sent. */
-		struct store_status st;
-		int src = store_mailbox_status(u, name, &st);
+		int src = store_mailbox_check(u, name);
 		if (src != STORE_OK) {
 			refuse(s, cmd->tag, src, NULL, NULL);
 			return true;

@@ -170,7 +170,12 @@ struct store_status {
 	unsigned attrs;          /* special-use etc. */
 };
 
-/* STATUS without selecting. */
+/* Does the mailbox exist and can it hold messages: STORE_OK, or
+ * STORE_E_NOTFOUND / STORE_E_NOSELECT / STORE_E_BADNAME. One indexed
+ * lookup (APPEND checks this before taking the literal). */
+int store_mailbox_check(struct store_user *user, const char *name);
+
+/* STATUS without selecting (counts the mailbox). */
 int store_mailbox_status(struct store_user *user, const char *name, struct store_status *st);
 
 /* ---- a selected mailbox ------------------------------------------------ */

@@ -176,6 +176,19 @@ void store_mailbox_get_status(struct store_mailbox *mb, struct store_status *st)
 	view_status(mb->v, st);
 }
 
+int store_mailbox_check(struct store_user *u, const char *name)
+{
+	char nm[STORE_NAME_MAX + 1];
+	if (store_name_normalize(name, nm) < 0)
+		return store_fail(u, STORE_E_BADNAME, "invalid mailbox name");
+	int64_t id;
+	bool noselect;
+	int rc = mailbox_lookup(u, nm, &id, &noselect);
+	if (rc == STORE_OK && noselect)
+		return store_fail(u, STORE_E_NOSELECT, "mailbox is \\Noselect");
+	return rc;
+}
+
 int store_mailbox_status(struct store_user *u, const char *name, struct store_status *st)
 {
 	char nm[STORE_NAME_MAX + 1];
