@@ -8,8 +8,7 @@
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* 0..63 for alphabet characters, -1 for everything else ('=' included). */
-static int value_of(unsigned char c)
+int base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -85,8 +84,8 @@ int base64_decode(const char *src, size_t n, void *dst, size_t dst_size, size_t 
 	size_t out = 0;
 	for (size_t i = 0; i < n; i += 4) {
 		bool last = i + 4 == n;
-		int v0 = value_of(s[i]), v1 = value_of(s[i + 1]);
-		int v2 = value_of(s[i + 2]), v3 = value_of(s[i + 3]);
+		int v0 = base64_value(s[i]), v1 = base64_value(s[i + 1]);
+		int v2 = base64_value(s[i + 2]), v3 = base64_value(s[i + 3]);
 		if (v0 < 0 || v1 < 0)
 			return -1;
 		size_t produce = 3;

@@ -19,6 +19,11 @@ struct arena;
 
 /* Characters base64_encode() writes for n input bytes (padding included,
  * NUL excluded). */
+/* The value 0..63 of a character of the standard alphabet (RFC 4648
+ * section 4), -1 for any other ('=' included). For decoders with their own
+ * framing: RFC 2047 B words, IMAP's modified UTF-7 (which uses ',' for 63). */
+int base64_value(unsigned char c);
+
 size_t base64_encoded_len(size_t n);
 /* Upper bound of the bytes base64_decode() writes for n characters. */
 size_t base64_decoded_max(size_t n);

@@ -1,4 +1,5 @@
 #include "lib/utf7.h"
+#include "lib/base64.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -6,19 +7,12 @@
 static const char b64chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
+/* Modified BASE64 (RFC 3501 5.1.3): ',' takes the place of '/'. */
 static int b64value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
 	if (c == ',')
 		return 63;
-	return -1;
+	return c == '/' ? -1 : base64_value(c);
 }
 
 static bool is_direct(uint32_t c)

@@ -5,31 +5,17 @@
 #include <strings.h>
 
 #include "lib/arena.h"
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "mime/charset.h"
 #include "mime/internal.h"
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 size_t encword_b_decode(const char *s, size_t n, unsigned char *out)
 {
 	size_t o = 0;
 	unsigned acc = 0, bits = 0;
 	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		int v = b64_value((unsigned char)s[i]);
+		int v = base64_value((unsigned char)s[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6) | (unsigned)v;
