@@ -153,10 +153,12 @@ class Server:
         except OSError:
             return ""
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS"):
+        """Resident memory in KiB; field="RssAnon" counts only the server's
+        own (anonymous) memory, not mapped message files."""
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
 

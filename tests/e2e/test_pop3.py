@@ -139,6 +139,32 @@ class Pop3(unittest.TestCase):
         self.assertEqual(c.noop(), b"+OK")
         c.quit()
 
+    def test_retr_of_a_big_message_to_a_client_that_does_not_read(self):
+        big = message(9, ["line %06d of a big message" % i for i in range(700000)])  # ~20 MB
+        self.deliver(big)
+        base = self.srv.rss_kib("RssAnon")
+        s = self.srv.connect("pop3s")
+        c = mk.Lines(s)
+        c.readline()
+        c.cmd("USER alice@example.com")
+        self.assertTrue(c.cmd("PASS pw", timeout=30).startswith("+OK"))
+        c.send("RETR 1\r\n")
+        # The server streams until the socket buffers are full, then waits:
+        # what sits in the kernel is not the server's memory.
+        time.sleep(2)
+        grown = self.srv.rss_kib("RssAnon") - base
+        self.assertLess(grown, 8 * 1024, f"server heap grew {grown} KiB for a 20 MB RETR")
+        # Reading it all gives the message byte-exact.
+        self.assertEqual(c.readline(timeout=30), f"+OK {len(big)} octets")
+        data = bytearray(c.buf)
+        s.settimeout(30)
+        while not data.endswith(b"\r\n.\r\n"):
+            chunk = s.recv(1 << 20)
+            self.assertTrue(chunk, "connection closed during RETR")
+            data += chunk
+        body = bytes(data[:-3]).replace(b"\r\n..", b"\r\n.")
+        self.assertEqual(body, big)
+
     def test_curl_lists_and_retrieves(self):
         m = message(7)
         self.deliver(m)
