@@ -106,6 +106,7 @@ static void worker_fini(struct worker *w)
 {
 	auth_thread_close();
 	pop3_thread_exit();
+	smtp_deliver_thread_exit();
 }
 
 static const char *config_file;

@@ -39,4 +39,7 @@ extern const struct proto smtp_submission_proto;
 extern const struct proto smtp_inbound_proto;
 extern const struct proto smtp_lmtp_proto;
 
+/* Close the calling worker's cached delivery stores (worker exit). */
+void smtp_deliver_thread_exit(void);
+
 #endif

@@ -1,4 +1,5 @@
 #include "smtp/smtp_deliver.h"
+#include "smtp/smtp.h"
 #include "lib/arena.h"
 #include "lib/runtime.h"
 
@@ -134,23 +135,79 @@ static int check_one(struct smtp_job *job, struct smtp_target *t, struct store_u
 
 static void task_back(void *arg);
 
-/* Open the target's store and run one task alone (CHECK, or a lone DELIVER). */
+/*
+ * Open stores, kept per worker thread: opening one prepares its SQL
+ * statements and checks its directories, which cost more than a small
+ * delivery. A handle sees other threads' and processes' changes (the store
+ * syncs at every transaction), so keeping it open is safe. At most
+ * STORE_CACHE users per thread; one idle for STORE_IDLE_MS is closed at the
+ * next lookup, the least recently used when the cache is full.
+ */
+#define STORE_CACHE 16
+#define STORE_IDLE_MS 30000
+
+struct cached_store {
+	int64_t user_id;
+	struct store_user *u;
+	uint64_t used_ms;
+};
+static _Thread_local struct cached_store store_cache[STORE_CACHE];
+
+static struct store_user *store_get(int64_t user_id, const struct store_quota *q,
+                                    const char **err_r)
+{
+	uint64_t now = ev_clock_ms();
+	struct cached_store *slot = NULL, *lru = &store_cache[0];
+	for (size_t i = 0; i < STORE_CACHE; i++) {
+		struct cached_store *c = &store_cache[i];
+		if (c->u != NULL && c->user_id != user_id && now - c->used_ms > STORE_IDLE_MS)
+			store_user_close(&c->u);
+		if (c->u != NULL && c->user_id == user_id) {
+			c->used_ms = now;
+			store_user_set_quota(c->u, q);
+			return c->u;
+		}
+		if (c->u == NULL && slot == NULL)
+			slot = c;
+		if (c->u != NULL && c->used_ms < lru->used_ms)
+			lru = c;
+	}
+	if (slot == NULL) {
+		store_user_close(&lru->u);
+		slot = lru;
+	}
+	char id[32];
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	if (store_user_open(runtime_config->data_dir, id, q, &slot->u, err_r) < 0) {
+		slot->u = NULL;
+		return NULL;
+	}
+	slot->user_id = user_id;
+	slot->used_ms = now;
+	return slot->u;
+}
+
+void smtp_deliver_thread_exit(void)
+{
+	for (size_t i = 0; i < STORE_CACHE; i++)
+		store_user_close(&store_cache[i].u);
+}
+
+/* Run one task alone on the target's store (CHECK, or a lone DELIVER). */
 static void task_run_now(struct smtp_task *task)
 {
 	struct smtp_job *job = task->job;
 	struct smtp_target *t = &job->targets[task->idx];
-	char id[32];
 	const char *err = NULL;
-	struct store_user *u = NULL;
-	snprintf(id, sizeof(id), "%" PRId64, t->user_id);
-	int rc = store_user_open(runtime_config->data_dir, id, &t->quota, &u, &err);
-	if (rc < 0) {
+	struct store_user *u = store_get(t->user_id, &t->quota, &err);
+	int rc;
+	if (u == NULL) {
+		rc = STORE_E_INTERNAL;
 		snprintf(t->error, sizeof(t->error), "opening the store: %s", err ? err : "?");
 	} else {
 		rc = job->op == SMTP_JOB_CHECK ? check_one(job, t, u) : deliver_one(job, t, u);
 		if (rc < 0 && t->error[0] == '\0')
 			snprintf(t->error, sizeof(t->error), "%s", store_error(u));
-		store_user_close(&u);
 	}
 	t->status = rc;
 	ev_post(job->home, task_back, task);
@@ -176,13 +233,9 @@ static void flush_user(struct smtp_task **tasks, size_t n)
 		task_run_now(tasks[0]);
 		return;
 	}
-	char id[32];
 	const char *err = NULL;
-	struct store_user *u = NULL;
-	snprintf(id, sizeof(id), "%" PRId64, first->user_id);
-	int rc = store_user_open(runtime_config->data_dir, id, &first->quota, &u, &err);
-	if (rc == STORE_OK)
-		rc = store_txn_begin(u);
+	struct store_user *u = store_get(first->user_id, &first->quota, &err);
+	int rc = u == NULL ? STORE_E_INTERNAL : store_txn_begin(u);
 	for (size_t i = 0; i < n; i++) {
 		struct smtp_target *t = &tasks[i]->job->targets[tasks[i]->idx];
 		if (rc == STORE_OK) {
@@ -192,19 +245,16 @@ static void flush_user(struct smtp_task **tasks, size_t n)
 		} else {
 			t->status = rc;
 			snprintf(t->error, sizeof(t->error), "opening the store: %s",
-			         err != NULL ? err : store_error(u));
+			         err != NULL ? err : u != NULL ? store_error(u) : "?");
 		}
 	}
-	if (u != NULL) {
-		if (rc == STORE_OK && (rc = store_txn_commit(u)) != STORE_OK) {
-			/* Nothing of the batch is durable: every message fails. */
-			for (size_t i = 0; i < n; i++) {
-				struct smtp_target *t = &tasks[i]->job->targets[tasks[i]->idx];
-				t->status = rc;
-				snprintf(t->error, sizeof(t->error), "%s", store_error(u));
-			}
+	if (u != NULL && rc == STORE_OK && (rc = store_txn_commit(u)) != STORE_OK) {
+		/* Nothing of the batch is durable: every message fails. */
+		for (size_t i = 0; i < n; i++) {
+			struct smtp_target *t = &tasks[i]->job->targets[tasks[i]->idx];
+			t->status = rc;
+			snprintf(t->error, sizeof(t->error), "%s", store_error(u));
 		}
-		store_user_close(&u);
 	}
 	for (size_t i = 0; i < n; i++)
 		ev_post(tasks[i]->job->home, task_back, tasks[i]);
