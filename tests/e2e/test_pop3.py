@@ -153,7 +153,8 @@ class Pop3(unittest.TestCase):
         # what sits in the kernel is not the server's memory.
         time.sleep(2)
         grown = self.srv.rss_kib("RssAnon") - base
-        self.assertLess(grown, 8 * 1024, f"server heap grew {grown} KiB for a 20 MB RETR")
+        if not mk.ASAN:
+            self.assertLess(grown, 8 * 1024, f"server heap grew {grown} KiB for a 20 MB RETR")
         # Reading it all gives the message byte-exact.
         self.assertEqual(c.readline(timeout=30), f"+OK {len(big)} octets")
         data = bytearray(c.buf)
