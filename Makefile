@@ -10,6 +10,7 @@
 # a forbidden upward dependency fails at link time.
 
 FLAVOUR ?= debug
+.DEFAULT_GOAL := all
 ifneq ($(filter asan,$(MAKECMDGOALS)),)
 FLAVOUR := asan
 endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth/accounts.h"
+#include "auth/login_cache.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "lib/arena.h"
@@ -56,7 +57,9 @@ static void verify(struct accounts *acc, struct arena *a, const struct auth_requ
 		set_reason(res, error);
 		return;
 	}
-	rc = password_verify(acct.password_hash, req->password, req->password_len);
+	bool cached = login_cache_check(req->cache, acct.id, acct.password_hash, req->password,
+	                                req->password_len, req->now_ms);
+	rc = cached ? PASSWORD_OK : password_verify(acct.password_hash, req->password, req->password_len);
 	if (rc != PASSWORD_OK) {
 		res->status = AUTH_FAIL;
 		set_reason(res, rc == PASSWORD_BAD_HASH ? "stored password hash is malformed"
@@ -71,7 +74,12 @@ static void verify(struct accounts *acc, struct arena *a, const struct auth_requ
 		return;
 	}
 	res->status = AUTH_OK;
-	if (password_needs_rehash(acct.password_hash)) {
+	if (cached)
+		return;
+	if (!password_needs_rehash(acct.password_hash)) {
+		login_cache_store(req->cache, acct.id, acct.password_hash, req->password,
+		                  req->password_len, req->now_ms);
+	} else {
 		char fresh[PASSWORD_HASH_MAX];
 		/* Best effort: the login stands even if the update fails. */
 		if (password_hash(req->password, req->password_len, fresh, &error) == 0)

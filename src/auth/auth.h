@@ -26,6 +26,7 @@
 #include "auth/address.h"
 
 struct accounts;
+struct login_cache;
 struct throttle;
 
 enum auth_status {
@@ -40,7 +41,8 @@ struct auth_request {
 	const char *password;
 	size_t password_len;
 	const char *remote_ip;    /* for the throttle; NULL if none */
-	uint64_t now_ms;          /* monotonic clock, for the throttle */
+	uint64_t now_ms;          /* monotonic clock, for the throttle and cache */
+	struct login_cache *cache; /* recent successes (login_cache.h); NULL = none */
 };
 
 struct auth_result {

@@ -1,6 +1,7 @@
 #include "auth/auth_login.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/login_cache.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "lib/arena.h"
@@ -37,11 +38,16 @@ struct auth_login_req {
 static struct throttle *throttle;
 static pthread_once_t throttle_once = PTHREAD_ONCE_INIT;
 
+/* Recent successful verifications (login_cache.h); NULL when off. */
+static struct login_cache *login_cache;
+
 static void throttle_create(void)
 {
 	struct throttle_params p;
 	throttle_params_default(&p, (uint32_t)runtime_config->auth_fail_delay_max);
 	throttle = throttle_new(&p);
+	if (runtime_config->auth_cache_ttl > 0)
+		login_cache = login_cache_new(runtime_config->auth_cache_ttl * 1000, 4096);
 }
 
 /* One accounts handle per job thread, opened on first use. */
@@ -68,6 +74,7 @@ static void verify_work(void *arg)
 			.password_len = r->password_len,
 			.remote_ip = r->ip,
 			.now_ms = ev_clock_ms(),
+			.cache = login_cache,
 		};
 		struct auth_result res;
 		auth_verify(thread_accounts, throttle, &req, &res);

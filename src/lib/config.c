@@ -74,6 +74,8 @@ static const struct key_def keys[] = {
 	  "Unsent output per connection above which the session pauses." },
 	{ "auth_fail_delay_max", T_DURATION, OFF(auth_fail_delay_max), "15s", "15s", 0, 3600,
 	  "Cap of the delay that grows with failed logins per address and account." },
+	{ "auth_cache_ttl", T_DURATION, OFF(auth_cache_ttl), "1h", "1h", 0, 86400,
+	  "How long a successful password check is remembered; 0 = verify every login." },
 	{ "imap_idle_timeout", T_DURATION, OFF(imap_idle_timeout), "30m", "30m", 1, 7 * 86400,
 	  "IMAP inactivity logout after login (RFC 9051: at least 30 minutes)." },
 	{ "preauth_timeout", T_DURATION, OFF(preauth_timeout), "60s", "60s", 1, 3600,

@@ -65,6 +65,7 @@ struct config {
 	uint64_t max_connections_per_ip;  /* 0 = no limit */
 	uint64_t output_buffer_limit; /* per connection: pause above this */
 	uint64_t auth_fail_delay_max; /* seconds, cap of the failed-login slow-down */
+	uint64_t auth_cache_ttl;      /* seconds a verified password is remembered; 0 = off */
 
 	/* Timeouts, seconds. */
 	uint64_t imap_idle_timeout;   /* autologout after login (RFC: >= 30 min) */

@@ -49,6 +49,27 @@ class ImapLogin(unittest.TestCase):
         self.assertIn(b"[CAPABILITY", data[0])
         self.assertEqual(c.logout()[0], "BYE")
 
+    def test_password_change_and_disable_apply_at_the_next_login(self):
+        # Successful logins are remembered (auth_cache_ttl): that must not
+        # let an old password, or a disabled account, back in.
+        self.srv.add_user("carol@example.com", "first pw")
+
+        def login(pw):
+            c = imaplib.IMAP4_SSL("127.0.0.1", self.srv.ports["imaps"], ssl_context=mk.tls_context())
+            try:
+                return c.login("carol@example.com", pw)[0]
+            except imaplib.IMAP4.error as e:
+                return str(e)
+            finally:
+                c.shutdown()
+        self.assertEqual(login("first pw"), "OK")
+        self.assertEqual(login("first pw"), "OK")  # now from the cache
+        self.srv.cli("user", "passwd", "carol@example.com", input="second pw\n")
+        self.assertIn("AUTHENTICATIONFAILED", login("first pw"))
+        self.assertEqual(login("second pw"), "OK")
+        self.srv.cli("user", "disable", "carol@example.com")
+        self.assertNotEqual(login("second pw"), "OK")
+
     def test_authenticate_plain_with_and_without_initial_response(self):
         c = self.raw()
         ir = base64.b64encode(b"\0alice@example.com\0secret pw").decode()

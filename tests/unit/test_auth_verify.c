@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/login_cache.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 
@@ -136,6 +137,57 @@ static void outdated_hash_is_replaced_after_login(void **state)
 
 struct worker_arg { const char *dir; int ok; };
 
+static enum auth_status try_cached(struct fixture *f, struct login_cache *lc, const char *pw,
+                                   uint64_t now_ms, struct auth_result *res)
+{
+	struct auth_request req = {
+		.username = "alice@example.com", .password = pw, .password_len = strlen(pw),
+		.remote_ip = "192.0.2.1", .now_ms = now_ms, .cache = lc,
+	};
+	auth_verify(f->acc, NULL, &req, res);
+	return res->status;
+}
+
+static void cache_remembers_only_the_right_password(void **state)
+{
+	struct fixture *f = *state;
+	struct login_cache *lc = login_cache_new(60000, 16);
+	struct auth_result res;
+	struct arena *a = arena_new(0);
+	struct account acct;
+	const char *error;
+	assert_int_equal(accounts_user_get(f->acc, a, "alice@example.com", &acct, &error), 0);
+	assert_false(login_cache_check(lc, f->alice, acct.password_hash, "right", 5, 1000));
+	assert_int_equal(try_cached(f, lc, "right", 1000, &res), AUTH_OK);
+	assert_true(login_cache_check(lc, f->alice, acct.password_hash, "right", 5, 2000));
+	/* Another password, or the right one past the TTL, is not a hit. */
+	assert_false(login_cache_check(lc, f->alice, acct.password_hash, "righ", 4, 2000));
+	assert_false(login_cache_check(lc, f->alice, acct.password_hash, "right", 5, 61000));
+	assert_int_equal(try_cached(f, lc, "wrong", 2000, &res), AUTH_FAIL);
+	assert_int_equal(try_cached(f, lc, "right", 2000, &res), AUTH_OK);
+	assert_int_equal(res.account_id, f->alice);
+	arena_free(&a);
+	login_cache_free(&lc);
+}
+
+static void cache_does_not_outlive_a_password_change_or_disable(void **state)
+{
+	struct fixture *f = *state;
+	struct login_cache *lc = login_cache_new(60000, 16);
+	struct auth_result res;
+	const char *error;
+	assert_int_equal(try_cached(f, lc, "right", 1000, &res), AUTH_OK);
+	assert_int_equal(accounts_user_set_disabled(f->acc, "alice@example.com", true, &error), 0);
+	assert_int_equal(try_cached(f, lc, "right", 1001, &res), AUTH_DISABLED);
+	assert_int_equal(accounts_user_set_disabled(f->acc, "alice@example.com", false, &error), 0);
+	assert_int_equal(accounts_user_passwd(f->acc, "alice@example.com", "new one", 7, &error), 0);
+	assert_int_equal(try_cached(f, lc, "right", 1002, &res), AUTH_FAIL);
+	assert_str(res.reason, "wrong password");
+	assert_int_equal(try_cached(f, lc, "new one", 1003, &res), AUTH_OK);
+	login_cache_free(&lc);
+	assert_null(lc);
+}
+
 static void *login_worker(void *p)
 {
 	struct worker_arg *w = p;
@@ -144,7 +196,7 @@ static void *login_worker(void *p)
 	if (accounts_open(w->dir, &acc, &error) != ACCOUNTS_OK)
 		return NULL;
 	for (int i = 0; i < 3; i++) {
-		struct auth_request req = { "alice@example.com", "right", 5, "192.0.2.9", 1 };
+		struct auth_request req = { "alice@example.com", "right", 5, "192.0.2.9", 1, NULL };
 		struct auth_result res;
 		auth_verify(acc, NULL, &req, &res);
 		w->ok += res.status == AUTH_OK;
@@ -178,6 +230,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failures_feed_the_throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(outdated_hash_is_replaced_after_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_handle_per_thread_in_parallel, setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_remembers_only_the_right_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_does_not_outlive_a_password_change_or_disable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
