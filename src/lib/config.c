@@ -98,6 +98,8 @@ static const struct key_def keys[] = {
 	  "Wait before the first retry of outbound mail; doubles after each failure." },
 	{ "queue_retry_max", T_DURATION, OFF(queue_retry_max), "4h", "4h", 1, 7 * 86400,
 	  "Longest wait between two retries of outbound mail." },
+	{ "queue_delay_notice", T_DURATION, OFF(queue_delay_notice), "4h", "4h", 0, 30 * 86400,
+	  "Tell the sender once that outbound mail is still queued after this long; 0 = never." },
 	{ "queue_workers", T_UINT, OFF(queue_workers), "8", "8", 1, 256,
 	  "Outbound delivery threads: connections to other servers at once." },
 	{ "queue_domain_concurrency", T_UINT, OFF(queue_domain_concurrency), "4", "4", 1, 256,

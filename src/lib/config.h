@@ -83,6 +83,7 @@ struct config {
 	uint64_t queue_lifetime;      /* seconds */
 	uint64_t queue_retry_min;     /* seconds: first retry delay, doubling */
 	uint64_t queue_retry_max;     /* seconds: longest retry delay */
+	uint64_t queue_delay_notice;  /* seconds before the one "delayed" DSN; 0 = none */
 	unsigned queue_workers;       /* delivery threads */
 	unsigned queue_domain_concurrency;  /* connections at once per destination */
 	struct str_list queue_route;  /* "domain=host:port" */

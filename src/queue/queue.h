@@ -23,6 +23,19 @@
  * local account the bounce is queued like any message, from <>; for the
  * null sender there is never a bounce.
  *
+ * Delivery status notifications (RFC 3461/3464) follow what the sender
+ * asked: the message's RET and ENVID and each recipient's NOTIFY and ORCPT
+ * are kept in the envelope and passed on to a next hop that offers DSN.
+ * The queue sends the sender a DSN (queue_bounce.c, composed by
+ * queue_dsn.h) when a recipient fails for good (unless its NOTIFY excludes
+ * FAILURE), once when a message has waited queue_delay_notice (for
+ * recipients whose NOTIFY allows DELAY), and "relayed" when NOTIFY=SUCCESS
+ * was asked but the next hop does not offer DSN (with DSN the next hop
+ * reports success itself). Every DSN is itself a queued message from <>:
+ * to a local sender it is delivered into the account's INBOX by the queue
+ * (queue_local.c: the store on the account's worker, within its quota, so
+ * a full mailbox means "retry later"); to a remote sender, by SMTP.
+ *
  * The runner (queue_runner_start, in `mailkeep serve`) is one scheduler
  * thread with its own event loop (timers, control socket) and
  * queue_workers delivery threads that run the blocking SMTP client
@@ -59,6 +72,14 @@ struct queue_msg {
 	size_t prefix_len;
 	int body_fd;                   /* read with pread() from offset 0; -1 if no body */
 	uint64_t body_size;
+	/* DSN requests (RFC 3461), all optional */
+	enum queue_ret ret;            /* MAIL RET */
+	const char *envid;             /* MAIL ENVID as xtext; NULL or "" = none */
+	const unsigned *notify;        /* per recipient (enum queue_notify); NULL = none */
+	const char *const *orcpt;      /* per recipient "type;xtext"; NULL, or NULL/"" each */
+	/* Deliver into this local account's INBOX (by the queue, see above)
+	 * instead of by SMTP: a DSN for a local sender. 0 = by SMTP. */
+	int64_t local_user;
 };
 
 /* Queue m durably. 0 and the new id in id_r, or -1 with *error_r (heap,
@@ -68,9 +89,10 @@ int queue_enqueue(const char *data_dir, const struct queue_msg *m, char id_r[QUE
 
 /* rc 0 and the id, or -1 and a one-line error (both valid during the call). */
 typedef void queue_submit_done_fn(int rc, const char *id, const char *error, void *arg);
-/* Queue m on the job pool; done(arg) runs on `home`. Uses runtime_config's
- * data_dir. 0, or -1 if the job pool is full (answer 451 and let the
- * client retry); done is then never called. */
+/* Queue m on the job pool; done(arg) runs on `home` (done may be NULL:
+ * fire and forget). Uses runtime_config's data_dir. 0, or -1 if the job
+ * pool is full (answer 451 and let the client retry); done is then never
+ * called. */
 int queue_submit(struct ev_loop *home, const struct queue_msg *m, queue_submit_done_fn *done,
                  void *arg);
 

@@ -5,6 +5,7 @@
 #include "lib/arena.h"
 #include "lib/jobs.h"
 #include "lib/runtime.h"
+#include "lib/xtext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,13 +43,27 @@ int queue_enqueue(const char *data_dir, const struct queue_msg *m, char id_r[QUE
 	}
 	strcpy(env.sender, m->sender);
 	env.sender_user = m->sender_user;
+	env.local_user = m->local_user;
 	env.smtputf8 = m->smtputf8 || non_ascii(m->sender);
-	for (size_t i = 0; i < m->n_rcpts; i++) {
-		if (queue_env_add_rcpt(&env, m->rcpts[i]) < 0) {
-			queue_env_clear(&env);
-			*error_r = xstrdup("bad recipient address");
+	env.ret = m->ret;
+	if (m->envid != NULL && m->envid[0] != '\0') {
+		if (!xtext_envid_valid(m->envid, strlen(m->envid), QUEUE_ENVID_MAX)) {
+			*error_r = xstrdup("bad ENVID");
 			return -1;
 		}
+		strcpy(env.envid, m->envid);
+	}
+	for (size_t i = 0; i < m->n_rcpts; i++) {
+		const char *orcpt = m->orcpt != NULL && m->orcpt[i] != NULL ? m->orcpt[i] : "";
+		if (queue_env_add_rcpt(&env, m->rcpts[i]) < 0 ||
+		    (orcpt[0] != '\0' && !xtext_orcpt_valid(orcpt, strlen(orcpt), QUEUE_ORCPT_MAX))) {
+			queue_env_clear(&env);
+			*error_r = xstrdup("bad recipient address or ORCPT");
+			return -1;
+		}
+		struct queue_rcpt *r = &env.rcpts[i];
+		r->notify = m->notify != NULL ? m->notify[i] : 0;
+		strcpy(r->orcpt, orcpt);
 		env.smtputf8 |= non_ascii(m->rcpts[i]);
 	}
 	env.created = (int64_t)time(NULL);
@@ -73,6 +88,8 @@ int queue_enqueue(const char *data_dir, const struct queue_msg *m, char id_r[QUE
 struct submit {
 	struct queue_msg m;
 	char **rcpts;
+	char **orcpt;          /* NULL when the message has none */
+	unsigned *notify;
 	queue_submit_done_fn *done;
 	void *arg;
 	int rc;
@@ -86,19 +103,31 @@ static void submit_work(void *arg)
 	s->rc = queue_enqueue(runtime_config->data_dir, &s->m, s->id, &s->error);
 }
 
-static void submit_done(void *arg)
+static void submit_free(struct submit *s)
 {
-	struct submit *s = arg;
-	s->done(s->rc, s->rc == 0 ? s->id : "", s->rc == 0 ? "" : s->error, s->arg);
-	for (size_t i = 0; i < s->m.n_rcpts; i++)
+	for (size_t i = 0; i < s->m.n_rcpts; i++) {
 		free(s->rcpts[i]);
+		if (s->orcpt != NULL)
+			free(s->orcpt[i]);
+	}
 	free(s->rcpts);
+	free(s->orcpt);
+	free(s->notify);
 	free((char *)s->m.sender);
+	free((char *)s->m.envid);
 	free((char *)s->m.prefix);
 	if (s->m.body_fd >= 0)
 		close(s->m.body_fd);
 	free(s->error);
 	free(s);
+}
+
+static void submit_done(void *arg)
+{
+	struct submit *s = arg;
+	if (s->done != NULL)
+		s->done(s->rc, s->rc == 0 ? s->id : "", s->rc == 0 ? "" : s->error, s->arg);
+	submit_free(s);
 }
 
 int queue_submit(struct ev_loop *home, const struct queue_msg *m, queue_submit_done_fn *done,
@@ -111,6 +140,18 @@ int queue_submit(struct ev_loop *home, const struct queue_msg *m, queue_submit_d
 	for (size_t i = 0; i < m->n_rcpts; i++)
 		s->rcpts[i] = xstrdup(m->rcpts[i]);
 	s->m.rcpts = (const char *const *)s->rcpts;
+	s->m.envid = m->envid != NULL ? xstrdup(m->envid) : NULL;
+	if (m->notify != NULL) {
+		s->notify = xcalloc(m->n_rcpts ? m->n_rcpts : 1, sizeof(unsigned));
+		memcpy(s->notify, m->notify, m->n_rcpts * sizeof(unsigned));
+	}
+	s->m.notify = s->notify;
+	if (m->orcpt != NULL) {
+		s->orcpt = xcalloc(m->n_rcpts ? m->n_rcpts : 1, sizeof(char *));
+		for (size_t i = 0; i < m->n_rcpts; i++)
+			s->orcpt[i] = m->orcpt[i] != NULL ? xstrdup(m->orcpt[i]) : NULL;
+	}
+	s->m.orcpt = (const char *const *)s->orcpt;
 	if (m->prefix_len > 0) {
 		char *p = xmalloc(m->prefix_len);
 		memcpy(p, m->prefix, m->prefix_len);
@@ -123,15 +164,7 @@ int queue_submit(struct ev_loop *home, const struct queue_msg *m, queue_submit_d
 	s->arg = arg;
 	if ((m->body_fd >= 0 && s->m.body_fd < 0) ||
 	    jobs_submit(home, submit_work, submit_done, s) < 0) {
-		s->done = NULL;
-		for (size_t i = 0; i < m->n_rcpts; i++)
-			free(s->rcpts[i]);
-		free(s->rcpts);
-		free((char *)s->m.sender);
-		free((char *)s->m.prefix);
-		if (s->m.body_fd >= 0)
-			close(s->m.body_fd);
-		free(s);
+		submit_free(s);
 		return -1;
 	}
 	return 0;

@@ -17,7 +17,11 @@
  * The dialogue: greeting, EHLO (HELO if EHLO is refused), STARTTLS when
  * offered (then EHLO again), AUTH for the relay, MAIL FROM with SIZE=,
  * BODY=8BITMIME and SMTPUTF8 when the server offers them and the message
- * needs them, one RCPT per recipient, DATA (dot-stuffed), QUIT. A message
+ * needs them, one RCPT per recipient, DATA (dot-stuffed), QUIT. When the
+ * server offers DSN, the sender's DSN requests go along (RFC 3461 5.2.1):
+ * RET and ENVID on MAIL, NOTIFY and ORCPT on each RCPT; whether it offered
+ * DSN is reported back (peer_dsn), since without it a NOTIFY=SUCCESS asks
+ * us for a "relayed" DSN (RFC 3461 5.2.2). A message
  * bigger than the server's SIZE, or one needing SMTPUTF8 from a server
  * without it, fails permanently without being sent.
  *
@@ -28,6 +32,7 @@
 #define MK_QUEUE_DELIVER_H
 
 #include "queue/queue_client.h"
+#include "queue/queue_env.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +43,8 @@ enum qd_outcome { QD_OK, QD_TEMP, QD_PERM };
 
 struct qd_rcpt {
 	const char *addr;
+	unsigned notify;              /* enum queue_notify bits, 0 = not given */
+	const char *orcpt;            /* "type;xtext", "" = not given */
 	enum qd_outcome outcome;
 	char status[16];              /* enhanced status code */
 	char reply[QC_TEXT_MAX];      /* reply or reason */
@@ -56,12 +63,15 @@ struct qd_attempt {
 	const char *sender;           /* "" = null sender */
 	uint64_t size;
 	bool smtputf8, body8bit;
+	enum queue_ret ret;           /* RET, QUEUE_RET_NONE = not given */
+	const char *envid;            /* ENVID xtext, "" = not given */
 	unsigned timeout_ms;
 	struct qd_rcpt *rcpts;
 	size_t n_rcpts;
 	/* out */
 	char remote[320];             /* the host that answered last */
 	bool tls;                     /* the transaction ran over TLS */
+	bool peer_dsn;                /* the server that answered offered DSN */
 	/* Shared with the runner for qc_abort() at shutdown. */
 	struct qc conn;
 };

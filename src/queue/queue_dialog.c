@@ -99,6 +99,28 @@ static int auth(struct qd_attempt *a, const char *ext, char *text, size_t textn)
 	return code;
 }
 
+/* " NOTIFY=... ORCPT=..." for r when the server offers DSN, else "". */
+static void rcpt_params(const struct qd_attempt *a, const struct qd_rcpt *r, char *out,
+                        size_t n)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} words[] = {
+		{ QUEUE_NOTIFY_NEVER, "NEVER" }, { QUEUE_NOTIFY_SUCCESS, "SUCCESS" },
+		{ QUEUE_NOTIFY_FAILURE, "FAILURE" }, { QUEUE_NOTIFY_DELAY, "DELAY" },
+	};
+	size_t o = 0;
+	out[0] = '\0';
+	if (!a->peer_dsn)
+		return;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (r->notify & words[i].bit)
+			o += (size_t)snprintf(out + o, n - o, "%s%s", o ? "," : " NOTIFY=", words[i].name);
+	if (r->orcpt != NULL && r->orcpt[0] != '\0')
+		snprintf(out + o, n - o, " ORCPT=%s", r->orcpt);
+}
+
 /* Send the message file dot-stuffed, then ".". 0 or -1. */
 static int send_body(struct qd_attempt *a)
 {
@@ -147,6 +169,7 @@ int qd_dialog(struct qd_attempt *a, const char *host, char *err, size_t errn)
 	struct qc *c = &a->conn;
 	int code;
 	a->tls = false;
+	a->peer_dsn = false;
 	if (a->implicit_tls && qc_starttls(c, host, err, errn) < 0)
 		return 0;
 	a->tls = a->implicit_tls;
@@ -202,14 +225,20 @@ int qd_dialog(struct qd_attempt *a, const char *host, char *err, size_t errn)
 		qc_cmdf(c, "QUIT");
 		return 1;
 	}
-	char params[128] = "";
+	a->peer_dsn = ext_find(ext, "DSN") != NULL;
+	char params[256] = "";
 	size_t pl = 0;
 	if (size_ext != NULL)
 		pl += (size_t)snprintf(params + pl, sizeof(params) - pl, " SIZE=%" PRIu64, a->size);
 	if (a->body8bit && ext_find(ext, "8BITMIME") != NULL)
 		pl += (size_t)snprintf(params + pl, sizeof(params) - pl, " BODY=8BITMIME");
 	if (a->smtputf8)
-		snprintf(params + pl, sizeof(params) - pl, " SMTPUTF8");
+		pl += (size_t)snprintf(params + pl, sizeof(params) - pl, " SMTPUTF8");
+	if (a->peer_dsn && a->ret != QUEUE_RET_NONE)
+		pl += (size_t)snprintf(params + pl, sizeof(params) - pl, " RET=%s",
+		                       a->ret == QUEUE_RET_FULL ? "FULL" : "HDRS");
+	if (a->peer_dsn && a->envid != NULL && a->envid[0] != '\0')
+		snprintf(params + pl, sizeof(params) - pl, " ENVID=%s", a->envid);
 	if (qc_cmdf(c, "MAIL FROM:<%s>%s", a->sender, params) < 0 ||
 	    (code = qc_reply(c, text, sizeof(text), NULL, 0)) < 0) {
 		snprintf(err, errn, "%s: connection lost at MAIL FROM", a->remote);
@@ -223,7 +252,9 @@ int qd_dialog(struct qd_attempt *a, const char *host, char *err, size_t errn)
 	size_t accepted = 0;
 	for (size_t i = 0; i < a->n_rcpts; i++) {
 		struct qd_rcpt *r = &a->rcpts[i];
-		if (qc_cmdf(c, "RCPT TO:<%s>", r->addr) < 0 ||
+		char rparams[QUEUE_ORCPT_MAX + 64];
+		rcpt_params(a, r, rparams, sizeof(rparams));
+		if (qc_cmdf(c, "RCPT TO:<%s>%s", r->addr, rparams) < 0 ||
 		    (code = qc_reply(c, text, sizeof(text), NULL, 0)) < 0) {
 			snprintf(text, sizeof(text), "%s: connection lost at RCPT TO", a->remote);
 			set_all(a, QD_TEMP, "4.4.2", text, false);

@@ -2,17 +2,73 @@
 #include "queue/queue_env.h"
 #include "lib/arena.h"
 #include "lib/strutil.h"
+#include "lib/xtext.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = { "pending", "delivered", "failed", "bounced" };
+#define N_STATES 5
+static const char *const state_names[N_STATES] = { "pending", "delivered", "failed", "bounced",
+                                                   "relayed" };
 
 const char *queue_rcpt_state_name(enum queue_rcpt_state st)
 {
-	return (unsigned)st < 4 ? state_names[st] : "?";
+	return (unsigned)st < N_STATES ? state_names[st] : "?";
+}
+
+bool queue_notify_wants(unsigned notify, unsigned kind)
+{
+	if (notify == 0)
+		return kind == QUEUE_NOTIFY_FAILURE || kind == QUEUE_NOTIFY_DELAY;
+	return (notify & kind) != 0 && !(notify & QUEUE_NOTIFY_NEVER);
+}
+
+/* NOTIFY in the text form: "-", "never" or "success,failure,delay". */
+static const struct {
+	unsigned bit;
+	const char *name;
+} notify_names[] = {
+	{ QUEUE_NOTIFY_NEVER, "never" },
+	{ QUEUE_NOTIFY_SUCCESS, "success" },
+	{ QUEUE_NOTIFY_FAILURE, "failure" },
+	{ QUEUE_NOTIFY_DELAY, "delay" },
+};
+#define N_NOTIFY (sizeof(notify_names) / sizeof(notify_names[0]))
+
+static void notify_format(unsigned notify, char *out, size_t n)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < N_NOTIFY; i++)
+		if (notify & notify_names[i].bit)
+			o += (size_t)snprintf(out + o, n - o, "%s%s", o ? "," : "", notify_names[i].name);
+	if (o == 0)
+		snprintf(out, n, "-");
+}
+
+static int notify_parse(const char *s, size_t n, unsigned *out)
+{
+	*out = 0;
+	if (n == 1 && s[0] == '-')
+		return 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		size_t k = 0;
+		while (k < N_NOTIFY && !str_ieq_n(s + i, j - i, notify_names[k].name))
+			k++;
+		if (k == N_NOTIFY)
+			return -1;
+		*out |= notify_names[k].bit;
+		i = j + 1;
+	}
+	if ((*out & QUEUE_NOTIFY_NEVER) && *out != QUEUE_NOTIFY_NEVER)
+		return -1;
+	return *out != 0 ? 0 : -1;
 }
 
 void queue_text_copy(char *dst, size_t n, const char *src)
@@ -68,23 +124,32 @@ int queue_env_format(const struct queue_env *env, struct buf *out)
 {
 	char text[QUEUE_TEXT_MAX];
 	int rc = 0;
-	rc |= buf_printf(out, "mailkeep-queue 1\nid %s\nsender %s\nsender-user %" PRId64 "\n",
+	rc |= buf_printf(out, "mailkeep-queue 2\nid %s\nsender %s\nsender-user %" PRId64 "\n",
 	                 env->id, env->sender[0] ? env->sender : "<>", env->sender_user);
-	rc |= buf_printf(out, "flags%s%s\nsize %" PRIu64 "\ncreated %" PRId64 "\n",
-	                 env->smtputf8 ? " smtputf8" : "", env->body8bit ? " 8bit" : "",
-	                 env->size, env->created);
+	if (env->local_user != 0)
+		rc |= buf_printf(out, "local-user %" PRId64 "\n", env->local_user);
+	rc |= buf_printf(out, "flags%s%s%s\n", env->smtputf8 ? " smtputf8" : "",
+	                 env->body8bit ? " 8bit" : "", env->delay_notified ? " delay-notified" : "");
+	if (env->ret != QUEUE_RET_NONE)
+		rc |= buf_printf(out, "ret %s\n", env->ret == QUEUE_RET_FULL ? "full" : "hdrs");
+	if (env->envid[0] != '\0')
+		rc |= buf_printf(out, "envid %s\n", env->envid);
+	rc |= buf_printf(out, "size %" PRIu64 "\ncreated %" PRId64 "\n", env->size, env->created);
 	rc |= buf_printf(out, "attempts %u\nnext %" PRId64 "\nlast %" PRId64 "\n", env->attempts,
 	                 env->next_attempt, env->last_attempt);
 	queue_text_copy(text, sizeof(text), env->last_error);
 	rc |= buf_printf(out, "error %s\n", text);
 	for (size_t i = 0; i < env->n_rcpts; i++) {
 		const struct queue_rcpt *r = &env->rcpts[i];
-		char remote[sizeof(r->remote)], status[sizeof(r->status)];
+		char remote[sizeof(r->remote)], status[sizeof(r->status)], notify[40];
 		queue_text_copy(text, sizeof(text), r->diag);
 		queue_text_copy(remote, sizeof(remote), r->remote);
 		queue_text_copy(status, sizeof(status), r->status);
-		rc |= buf_printf(out, "rcpt\t%s\t%s\t%s\t%s\t%s\n", queue_rcpt_state_name(r->state),
-		                 r->addr, status[0] ? status : "-", remote[0] ? remote : "-", text);
+		notify_format(r->notify, notify, sizeof(notify));
+		rc |= buf_printf(out, "rcpt\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		                 queue_rcpt_state_name(r->state), r->addr, notify,
+		                 r->orcpt[0] ? r->orcpt : "-", status[0] ? status : "-",
+		                 remote[0] ? remote : "-", text);
 	}
 	return rc < 0 ? -1 : 0;
 }
@@ -110,13 +175,18 @@ static int parse_i64(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
-static int parse_rcpt(struct queue_env *env, const char *s, size_t n)
+/* A rcpt line (after "rcpt\t"): version 1 has STATE ADDR STATUS REMOTE
+ * DIAG, version 2 STATE ADDR NOTIFY ORCPT STATUS REMOTE DIAG. The last
+ * field takes the rest of the line (it holds no tabs). */
+static int parse_rcpt(struct queue_env *env, const char *s, size_t n, unsigned version)
 {
-	const char *f[5];
-	size_t fl[5], k = 0;
+	enum { MAXF = 7 };
+	const size_t nf = version >= 2 ? 7 : 5;
+	const char *f[MAXF];
+	size_t fl[MAXF], k = 0;
 	const char *p = s, *end = s + n;
-	while (k < 5) {
-		const char *tab = k < 4 ? memchr(p, '\t', (size_t)(end - p)) : NULL;
+	while (k < nf) {
+		const char *tab = k + 1 < nf ? memchr(p, '\t', (size_t)(end - p)) : NULL;
 		const char *stop = tab != NULL ? tab : end;
 		f[k] = p;
 		fl[k] = (size_t)(stop - p);
@@ -125,19 +195,27 @@ static int parse_rcpt(struct queue_env *env, const char *s, size_t n)
 			break;
 		p = tab + 1;
 	}
-	if (k != 5)
+	if (k != nf)
 		return -1;
 	char addr[QUEUE_ADDR_MAX];
 	if (field(addr, sizeof(addr), f[1], fl[1], false) < 0 || queue_env_add_rcpt(env, addr) < 0)
 		return -1;
 	struct queue_rcpt *r = &env->rcpts[env->n_rcpts - 1];
 	int st = -1;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N_STATES; i++)
 		if (str_ieq_n(f[0], fl[0], state_names[i]))
 			st = i;
-	if (st < 0 || field(r->status, sizeof(r->status), f[2], fl[2], true) < 0 ||
-	    field(r->remote, sizeof(r->remote), f[3], fl[3], true) < 0 ||
-	    field(r->diag, sizeof(r->diag), f[4], fl[4], false) < 0)
+	size_t d = 0;  /* where STATUS is */
+	if (version >= 2) {
+		if (notify_parse(f[2], fl[2], &r->notify) < 0 ||
+		    field(r->orcpt, sizeof(r->orcpt), f[3], fl[3], true) < 0 ||
+		    (r->orcpt[0] != '\0' && !xtext_orcpt_valid(r->orcpt, fl[3], QUEUE_ORCPT_MAX)))
+			return -1;
+		d = 2;
+	}
+	if (st < 0 || field(r->status, sizeof(r->status), f[2 + d], fl[2 + d], true) < 0 ||
+	    field(r->remote, sizeof(r->remote), f[3 + d], fl[3 + d], true) < 0 ||
+	    field(r->diag, sizeof(r->diag), f[4 + d], fl[4 + d], false) < 0)
 		return -1;
 	r->state = (enum queue_rcpt_state)st;
 	return 0;
@@ -153,19 +231,47 @@ static bool key_is(const char *line, size_t n, const char *key, const char **val
 	return true;
 }
 
-static int parse_line(struct queue_env *env, const char *l, size_t n, unsigned *seen)
+/* Does the space-separated list v[0..vn) hold the word w? */
+static bool has_word(const char *v, size_t vn, const char *w)
+{
+	size_t wl = strlen(w), i = 0;
+	while (i < vn) {
+		size_t j = i;
+		while (j < vn && v[j] != ' ')
+			j++;
+		if (j - i == wl && memcmp(v + i, w, wl) == 0)
+			return true;
+		i = j + 1;
+	}
+	return false;
+}
+
+static int parse_line(struct queue_env *env, const char *l, size_t n, unsigned *seen,
+                      unsigned version)
 {
 	const char *v;
 	size_t vn;
 	uint64_t u;
 	if (n > 5 && memcmp(l, "rcpt\t", 5) == 0)
-		return parse_rcpt(env, l + 5, n - 5);
+		return parse_rcpt(env, l + 5, n - 5, version);
 	if (key_is(l, n, "id", &v, &vn)) {
 		*seen |= 1;
 		return vn == QUEUE_ID_LEN ? field(env->id, sizeof(env->id), v, vn, false) : -1;
 	}
 	if (key_is(l, n, "sender-user", &v, &vn))
 		return parse_i64(v, vn, &env->sender_user);
+	if (key_is(l, n, "local-user", &v, &vn))
+		return parse_i64(v, vn, &env->local_user);
+	if (key_is(l, n, "ret", &v, &vn)) {
+		env->ret = str_ieq_n(v, vn, "full") ? QUEUE_RET_FULL
+		           : str_ieq_n(v, vn, "hdrs") ? QUEUE_RET_HDRS : QUEUE_RET_NONE;
+		return env->ret != QUEUE_RET_NONE ? 0 : -1;
+	}
+	if (key_is(l, n, "envid", &v, &vn)) {
+		if (!xtext_envid_valid(v, vn, QUEUE_ENVID_MAX))
+			return -1;
+		return field(env->envid, sizeof(env->envid), v, vn, false);
+	}
 	if (key_is(l, n, "sender", &v, &vn)) {
 		*seen |= 2;
 		if (vn == 2 && memcmp(v, "<>", 2) == 0)
@@ -173,8 +279,9 @@ static int parse_line(struct queue_env *env, const char *l, size_t n, unsigned *
 		return field(env->sender, sizeof(env->sender), v, vn, false);
 	}
 	if (key_is(l, n, "flags", &v, &vn)) {
-		env->smtputf8 = memmem(v, vn, "smtputf8", 8) != NULL;
-		env->body8bit = memmem(v, vn, "8bit", 4) != NULL;
+		env->smtputf8 = has_word(v, vn, "smtputf8");
+		env->body8bit = has_word(v, vn, "8bit");
+		env->delay_notified = has_word(v, vn, "delay-notified");
 		return 0;
 	}
 	if (key_is(l, n, "size", &v, &vn))
@@ -201,14 +308,17 @@ static int parse_line(struct queue_env *env, const char *l, size_t n, unsigned *
 
 int queue_env_parse(const char *text, size_t len, struct queue_env *env, const char **error_r)
 {
-	static const char magic[] = "mailkeep-queue 1\n";
+	static const char magic[] = "mailkeep-queue ";
+	const size_t ml = sizeof(magic) - 1;
 	memset(env, 0, sizeof(*env));
-	if (len < sizeof(magic) - 1 || memcmp(text, magic, sizeof(magic) - 1) != 0) {
+	if (len < ml + 2 || memcmp(text, magic, ml) != 0 || (text[ml] != '1' && text[ml] != '2') ||
+	    text[ml + 1] != '\n') {
 		*error_r = "not a queue envelope (version line)";
 		return -1;
 	}
+	unsigned version = (unsigned)(text[ml] - '0');
 	unsigned seen = 0;
-	size_t pos = sizeof(magic) - 1;
+	size_t pos = ml + 2;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		if (nl == NULL) {
@@ -216,7 +326,7 @@ int queue_env_parse(const char *text, size_t len, struct queue_env *env, const c
 			goto fail;
 		}
 		size_t n = (size_t)(nl - (text + pos));
-		if (parse_line(env, text + pos, n, &seen) < 0) {
+		if (parse_line(env, text + pos, n, &seen, version) < 0) {
 			*error_r = "bad line";
 			goto fail;
 		}

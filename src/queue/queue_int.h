@@ -1,6 +1,7 @@
 /*
  * queue_int.h: shared by the runner's files (queue_runner.c, queue_work.c,
- * queue_bounce.c, queue_ctl.c, queue_api.c). Not for other layers.
+ * queue_bounce.c, queue_local.c, queue_ctl.c, queue_api.c). Not for other
+ * layers.
  *
  * Everything in struct qrunner and the messages is owned by the scheduler
  * thread, except the work queue (lock/cond) that delivery threads take
@@ -22,9 +23,9 @@
 struct qmsg {
 	struct qmsg *next;
 	struct queue_env env;
-	size_t groups_left;        /* delivery groups of this round in flight */
+	size_t groups_left;        /* delivery groups (or the local delivery) of
+	                              this round in flight */
 	bool deleted;              /* deleted while busy: drop when idle */
-	bool bouncing;             /* a local bounce delivery in flight */
 	bool round_expired;        /* the last round gave up (for the DSN text) */
 	bool skipped;              /* this round left some for a busy destination */
 };
@@ -58,7 +59,7 @@ struct qrunner {
 	struct qmsg *msgs;
 	struct qdest *dests;
 	struct qgroup *inflight;   /* posted to delivery threads, not back yet */
-	size_t bounces_inflight;
+	size_t locals_inflight;    /* local deliveries posted to workers */
 	struct ev_timer timer;
 	struct ev_defer resched;
 
@@ -93,9 +94,19 @@ void qw_stop_threads(struct qrunner *r, uint64_t deadline_ms);
 void qw_round(struct qrunner *r, struct qmsg *m);
 /* Cut every delivery in flight (shutdown, delete). */
 void qw_abort_msg(struct qrunner *r, struct qmsg *m);
+/* The round of m is over (its recipients' states are set): count the
+ * attempt, expire or reschedule, send the DSNs due, save or remove. */
+void qw_finish_round(struct qrunner *r, struct qmsg *m);
 
-/* queue_bounce.c: report failed recipients of m to its sender. */
-void qb_bounce(struct qrunner *r, struct qmsg *m);
+/* queue_local.c: a round for a message to a local account (env.local_user). */
+void ql_round(struct qrunner *r, struct qmsg *m);
+
+/* queue_bounce.c: DSNs to the sender of m. */
+/* Report failed recipients (NOTIFY permitting) and owed "relayed" notices;
+ * without a sender they are settled silently. */
+void qb_report(struct qrunner *r, struct qmsg *m);
+/* The one "delayed" DSN, when m has waited queue_delay_notice. */
+void qb_delay_notice(struct qrunner *r, struct qmsg *m);
 
 /* queue_ctl.c: the control socket */
 int qctl_open(struct qrunner *r);

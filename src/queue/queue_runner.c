@@ -51,14 +51,15 @@ void qr_settle(struct qrunner *r, struct qmsg *m)
 {
 	char *err = NULL;
 	const struct queue_env *e = &m->env;
-	if (m->groups_left > 0 || m->bouncing)
+	if (m->groups_left > 0)
 		return;
 	if (m->deleted) {
 		unlink_msg(r, m);
 		return;
 	}
 	bool done = queue_env_count(e, QUEUE_RCPT_PENDING) == 0 &&
-	            queue_env_count(e, QUEUE_RCPT_FAILED) == 0;
+	            queue_env_count(e, QUEUE_RCPT_FAILED) == 0 &&
+	            queue_env_count(e, QUEUE_RCPT_RELAYED) == 0;
 	if (done) {
 		if (queue_spool_remove(r->cfg->data_dir, e->id, &err) < 0) {
 			log_write(LOGL_ERROR, "queue", "id=%s cannot remove: %s", e->id, err);
@@ -88,17 +89,20 @@ static void run_due(struct ev_loop *loop, struct ev_defer *d)
 	struct qmsg *next;
 	for (struct qmsg *m = r->msgs; m != NULL; m = next) {
 		next = m->next;  /* m may be settled (freed) below */
-		if (m->groups_left > 0 || m->bouncing || m->deleted)
+		if (m->groups_left > 0 || m->deleted)
 			continue;
 		if (m->env.next_attempt > now) {
 			if (m->env.next_attempt < soonest)
 				soonest = m->env.next_attempt;
 			continue;
 		}
-		if (queue_env_count(&m->env, QUEUE_RCPT_PENDING) > 0)
-			qw_round(r, m);
-		else if (queue_env_count(&m->env, QUEUE_RCPT_FAILED) > 0) {
-			qb_bounce(r, m);  /* a bounce that could not be delivered before */
+		if (queue_env_count(&m->env, QUEUE_RCPT_PENDING) > 0) {
+			if (m->env.local_user != 0)
+				ql_round(r, m);
+			else
+				qw_round(r, m);
+		} else {
+			qb_report(r, m);  /* a DSN that could not be queued before */
 			qr_settle(r, m);
 		}
 	}
@@ -247,7 +251,7 @@ fail:
 static void stop_check(struct ev_loop *loop, struct ev_timer *t)
 {
 	struct qrunner *r = t->data;
-	if ((r->inflight == NULL && r->bounces_inflight == 0) || ev_clock_ms() >= r->stop_deadline)
+	if ((r->inflight == NULL && r->locals_inflight == 0) || ev_clock_ms() >= r->stop_deadline)
 		ev_loop_stop(loop);
 	else
 		ev_timer_start(loop, t, 20);
@@ -277,7 +281,7 @@ void queue_runner_stop(void)
 	ev_post(r->loop, stop_on_loop, r);
 	pthread_join(r->thread, NULL);
 	qw_stop_threads(r, r->stop_deadline + 1000);
-	if (r->inflight != NULL || r->bounces_inflight > 0) {
+	if (r->inflight != NULL || r->locals_inflight > 0) {
 		/* Something did not come back in time: leave it all to the
 		 * process exit rather than free what a thread may still use. */
 		log_write(LOGL_WARN, "queue", "stopped with deliveries still in flight");

@@ -365,3 +365,18 @@ int queue_spool_read_headers(const char *data_dir, const char *id, struct buf *o
 	buf_commit(out, len);
 	return 0;
 }
+
+int queue_spool_read_msg(const char *data_dir, const char *id, struct buf *out, size_t max,
+                         char **error_r)
+{
+	char path[4096];
+	queue_spool_path(path, sizeof(path), data_dir, "msg", id);
+	size_t before = buf_len(out);
+	if (read_file(path, out, before + max + 1) < 0 || buf_len(out) - before > max) {
+		int e = buf_len(out) - before > max ? EFBIG : errno;
+		buf_reset(out, 0);
+		errno = e;
+		return failf(error_r, "%s: %s", path, strerror(e));
+	}
+	return 0;
+}

@@ -74,4 +74,9 @@ int queue_spool_lock(const char *data_dir, bool wait, char **error_r);
 int queue_spool_read_headers(const char *data_dir, const char *id, struct buf *out,
                              size_t max, char **error_r);
 
+/* Read the whole message file into out, if it has at most max bytes
+ * (else -1 with EFBIG in errno and *error_r). */
+int queue_spool_read_msg(const char *data_dir, const char *id, struct buf *out, size_t max,
+                         char **error_r);
+
 #endif

@@ -173,7 +173,10 @@ void qw_round(struct qrunner *r, struct qmsg *m)
 				continue;
 			taken[j] = true;
 			g->idx[g->att.n_rcpts] = j;
-			g->att.rcpts[g->att.n_rcpts++].addr = e->rcpts[j].addr;
+			struct qd_rcpt *qr = &g->att.rcpts[g->att.n_rcpts++];
+			qr->addr = e->rcpts[j].addr;
+			qr->notify = e->rcpts[j].notify;
+			qr->orcpt = e->rcpts[j].orcpt;
 		}
 		queue_spool_path(g->msg_path, sizeof(g->msg_path), r->cfg->data_dir, "msg", e->id);
 		g->att.helo = r->cfg->hostname;
@@ -182,6 +185,8 @@ void qw_round(struct qrunner *r, struct qmsg *m)
 		g->att.size = e->size;
 		g->att.smtputf8 = e->smtputf8;
 		g->att.body8bit = e->body8bit;
+		g->att.ret = e->ret;
+		g->att.envid = e->envid;
 		g->att.timeout_ms = (unsigned)(r->cfg->smtp_timeout * 1000);
 		qc_init(&g->att.conn, g->att.timeout_ms);
 		m->groups_left++;
@@ -216,7 +221,7 @@ static const char *outcome_name(enum qd_outcome o)
 	return o == QD_OK ? "sent" : o == QD_PERM ? "failed" : "deferred";
 }
 
-static void finish_round(struct qrunner *r, struct qmsg *m)
+void qw_finish_round(struct qrunner *r, struct qmsg *m)
 {
 	struct queue_env *e = &m->env;
 	int64_t now = (int64_t)time(NULL);
@@ -238,13 +243,20 @@ static void finish_round(struct qrunner *r, struct qmsg *m)
 			}
 		} else {
 			e->next_attempt = queue_retry_next(&r->retry, e->created, now, e->attempts);
+			/* Try once more when the delay notice is due, so that it is
+			 * not late by most of a retry interval. */
+			int64_t notice = e->created + (int64_t)r->cfg->queue_delay_notice;
+			if (r->cfg->queue_delay_notice > 0 && !e->delay_notified && e->sender[0] &&
+			    notice > now && notice < e->next_attempt)
+				e->next_attempt = notice;
 		}
 		if (m->skipped && !m->round_expired)
 			e->next_attempt = now + 1;  /* some waited for a busy destination */
 	}
 	m->skipped = false;
-	if (queue_env_count(e, QUEUE_RCPT_FAILED) > 0)
-		qb_bounce(r, m);
+	if (queue_env_count(e, QUEUE_RCPT_PENDING) > 0)
+		qb_delay_notice(r, m);
+	qb_report(r, m);
 	qr_settle(r, m);
 	qr_reschedule(r);
 }
@@ -275,6 +287,12 @@ static void group_done(void *arg)
 		          d->status[0] ? d->status : "-", esc);
 		q->state = d->outcome == QD_OK ? QUEUE_RCPT_DELIVERED
 		           : d->outcome == QD_PERM ? QUEUE_RCPT_FAILED : QUEUE_RCPT_PENDING;
+		/* Delivered to a next hop without DSN: the NOTIFY=SUCCESS the
+		 * sender asked for could not go along, so we owe the "relayed"
+		 * DSN (RFC 3461 5.2.2); with DSN the next hop reports. */
+		if (d->outcome == QD_OK && !g->att.peer_dsn &&
+		    queue_notify_wants(q->notify, QUEUE_NOTIFY_SUCCESS))
+			q->state = QUEUE_RCPT_RELAYED;
 		queue_text_copy(q->status, sizeof(q->status), d->status);
 		queue_text_copy(q->remote, sizeof(q->remote), g->att.remote);
 		queue_text_copy(q->diag, sizeof(q->diag), d->reply);
@@ -300,5 +318,5 @@ static void group_done(void *arg)
 		}
 		return;
 	}
-	finish_round(r, m);
+	qw_finish_round(r, m);
 }

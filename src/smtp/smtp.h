@@ -20,7 +20,11 @@
  *                          after the message.
  *
  * All three: PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES,
- * CHUNKING (BDAT), DSN parameters, STARTTLS (not LMTP); VRFY and EXPN off.
+ * DSN (RFC 3461, smtp_dsn.c), CHUNKING (BDAT), STARTTLS (not LMTP); VRFY
+ * and EXPN off. DSN: RET/ENVID/NOTIFY/ORCPT of remote recipients go into
+ * the outbound queue's envelope (which reports failures, delays and
+ * "relayed" itself); a local recipient with NOTIFY=SUCCESS gets the
+ * sender a "delivered" DSN once the store has the message.
  * Local delivery goes into the recipient's INBOX through store.h on the
  * recipient's worker (smtp_deliver.h); 250 only once it is durable. A
  * recipient with a quota is checked at RCPT (452 4.2.2 if the declared

@@ -285,6 +285,7 @@ static int queue_remote(struct smtp_session *s, struct smtp_job *job)
 		.body_size = job->spool.size,
 	};
 	job->arg = s;
+	smtp_dsn_queue_params(s, &m);
 	int rc = queue_submit(s->c->loop, &m, queued, job);
 	free(rcpts);
 	if (rc < 0) {
@@ -361,6 +362,7 @@ static void delivered(struct smtp_job *job, void *arg)
 		         "delivery user=%lld status=%s uid=%u%s%s", (long long)t->user_id,
 		         store_err_name(t->status), t->uid, t->error[0] ? " error=" : "", t->error);
 	}
+	smtp_dsn_local_results(s, job);
 	if (s->mode == SMTP_MODE_LMTP) {
 		for (size_t i = 0; i < s->n_rcpts; i++) {
 			int st = job->targets[s->rcpts[i].target].status;

@@ -1,5 +1,6 @@
 #include "smtp/smtp_cmd.h"
 #include "lib/strutil.h"
+#include "lib/xtext.h"
 
 #include <string.h>
 #include <strings.h>
@@ -47,27 +48,6 @@ const char *smtp_verb_name(enum smtp_verb v)
 		if (verbs[i].verb == v)
 			return verbs[i].name;
 	return "UNKNOWN";
-}
-
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
-}
-
-/* xtext (RFC 3461 4): "+" HEX HEX, or 33..126 except "+" and "=". */
-static bool valid_xtext(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '+') {
-			if (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
-				return false;
-			i += 2;
-		} else if (c < 33 || c > 126 || c == '=') {
-			return false;
-		}
-	}
-	return true;
 }
 
 struct param {
@@ -200,7 +180,7 @@ int smtp_mail_parse(const char *arg, size_t len, unsigned ext, struct smtp_mail_
 			out->ret = val_is(&p, "FULL") ? SMTP_RET_FULL : SMTP_RET_HDRS;
 		} else if (key_is(&p, "ENVID") && (ext & SMTP_EXT_DSN)) {
 			if (out->envid[0] != '\0' || p.val == NULL || p.val_len > SMTP_XTEXT_MAX ||
-			    !valid_xtext(p.val, p.val_len)) {
+			    !xtext_envid_valid(p.val, p.val_len, SMTP_XTEXT_MAX)) {
 				*reply_r = "501 5.5.4 Bad ENVID parameter";
 				return -1;
 			}
@@ -208,7 +188,7 @@ int smtp_mail_parse(const char *arg, size_t len, unsigned ext, struct smtp_mail_
 			out->envid[p.val_len] = '\0';
 		} else if (key_is(&p, "AUTH") && (ext & SMTP_EXT_AUTH)) {
 			/* RFC 4954 5: accepted and not passed on (no relaying). */
-			if (p.val == NULL || !(val_is(&p, "<>") || valid_xtext(p.val, p.val_len))) {
+			if (p.val == NULL || !(val_is(&p, "<>") || xtext_valid(p.val, p.val_len))) {
 				*reply_r = "501 5.5.4 Bad AUTH parameter";
 				return -1;
 			}
@@ -280,10 +260,8 @@ int smtp_rcpt_parse(const char *arg, size_t len, unsigned ext, bool utf8,
 				return -1;
 			}
 		} else if (key_is(&p, "ORCPT") && (ext & SMTP_EXT_DSN)) {
-			const char *semi = p.val ? memchr(p.val, ';', p.val_len) : NULL;
-			if (out->orcpt[0] != '\0' || semi == NULL || semi == p.val ||
-			    p.val_len > SMTP_ORCPT_MAX ||
-			    !valid_xtext(semi + 1, p.val_len - (size_t)(semi + 1 - p.val))) {
+			if (out->orcpt[0] != '\0' || p.val == NULL ||
+			    !xtext_orcpt_valid(p.val, p.val_len, SMTP_ORCPT_MAX)) {
 				*reply_r = "501 5.5.4 Bad ORCPT parameter";
 				return -1;
 			}

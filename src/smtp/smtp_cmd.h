@@ -57,13 +57,15 @@ struct smtp_mail_args {
 	enum smtp_body body;
 	bool smtputf8;
 	enum smtp_ret ret;
-	char envid[SMTP_XTEXT_MAX + 1];    /* xtext as sent, "" if none */
+	char envid[SMTP_XTEXT_MAX + 1];    /* xtext as sent, "" if none (checked:
+	                                      lib/xtext.h xtext_envid_valid) */
 };
 
 struct smtp_rcpt_args {
 	struct smtp_path path;
 	unsigned notify;                   /* enum smtp_notify bits, 0 = not given */
-	char orcpt[SMTP_ORCPT_MAX + 1];    /* as sent, "" if none */
+	char orcpt[SMTP_ORCPT_MAX + 1];    /* "type;xtext" as sent, "" if none
+	                                      (checked: xtext_orcpt_valid) */
 };
 
 /* What the session offers; parameters of extensions not offered are

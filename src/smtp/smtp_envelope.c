@@ -20,10 +20,19 @@ struct accounts *smtp_accounts(void)
 	return acc;
 }
 
+static void rcpt_forget(struct smtp_rcpt *r)
+{
+	free(r->orcpt);
+	r->orcpt = NULL;
+}
+
 void smtp_txn_reset(struct smtp_session *s)
 {
 	s->have_mail = false;
 	memset(&s->mail, 0, sizeof(s->mail));
+	for (size_t i = 0; i < s->n_rcpts; i++)
+		rcpt_forget(&s->rcpts[i]);
+	rcpt_forget(&s->pending_rcpt);
 	s->n_rcpts = 0;
 	s->n_targets = 0;
 	s->in_bdat = false;
@@ -88,7 +97,7 @@ void smtp_cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 	smtp_reply(s, "250 2.1.0 Ok");
 }
 
-static bool domain_is_local(const char *domain)
+bool smtp_domain_is_local(const char *domain)
 {
 	const struct str_list *l = &runtime_config->domains;
 	for (size_t i = 0; i < l->n; i++)
@@ -105,7 +114,7 @@ static bool domain_is_local(const char *domain)
 static void postmaster_address(char *out, size_t outlen)
 {
 	const char *dom = runtime_config->hostname;
-	if (!domain_is_local(dom) && runtime_config->domains.n > 0)
+	if (!smtp_domain_is_local(dom) && runtime_config->domains.n > 0)
 		dom = runtime_config->domains.v[0];
 	snprintf(out, outlen, "postmaster@%s", dom);
 }
@@ -128,7 +137,7 @@ static void add_rcpt(struct smtp_session *s, const struct smtp_rcpt *r,
 		s->cap_rcpts = s->cap_rcpts ? s->cap_rcpts * 2 : 4;
 		s->rcpts = xrealloc(s->rcpts, s->cap_rcpts * sizeof(*s->rcpts));
 	}
-	s->rcpts[s->n_rcpts] = *r;
+	s->rcpts[s->n_rcpts] = *r;  /* takes over r->orcpt */
 	s->rcpts[s->n_rcpts].target = ti;
 	s->n_rcpts++;
 }
@@ -140,8 +149,10 @@ static void check_done(struct smtp_job *job, void *arg)
 	s->job = NULL;
 	if (st == STORE_OK) {
 		add_rcpt(s, &s->pending_rcpt, &s->pending_target);
+		s->pending_rcpt.orcpt = NULL;
 		smtp_reply(s, "250 2.1.5 Ok");
 	} else {
+		rcpt_forget(&s->pending_rcpt);
 		conn_log(s->c, LOGL_INFO, "rcpt refused to=%s reason=\"%s\"", s->pending_rcpt.addr,
 		         job->targets[0].error);
 		smtp_reply(s, smtp_store_reply(st));
@@ -173,7 +184,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 	else
 		snprintf(addr, sizeof(addr), "%s", ra.path.addr);
 	const char *domain = strrchr(addr, '@') + 1;
-	if (ra.path.domain_literal || !domain_is_local(domain)) {
+	if (ra.path.domain_literal || !smtp_domain_is_local(domain)) {
 		if (s->mode != SMTP_MODE_SUBMISSION) {
 			smtp_reply(s, "554 5.7.1 Relay access denied");
 			return;
@@ -183,6 +194,8 @@ void smtp_cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		memset(&r, 0, sizeof(r));
 		snprintf(r.addr, sizeof(r.addr), "%s", ra.path.addr);
 		r.remote = true;
+		r.notify = ra.notify;
+		r.orcpt = ra.orcpt[0] != '\0' ? xstrdup(ra.orcpt) : NULL;
 		if (s->n_rcpts == s->cap_rcpts) {
 			s->cap_rcpts = s->cap_rcpts ? s->cap_rcpts * 2 : 4;
 			s->rcpts = xrealloc(s->rcpts, s->cap_rcpts * sizeof(*s->rcpts));
@@ -207,8 +220,11 @@ void smtp_cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
 		return;
 	}
+	rcpt_forget(&s->pending_rcpt);
 	memset(&s->pending_rcpt, 0, sizeof(s->pending_rcpt));
 	snprintf(s->pending_rcpt.addr, sizeof(s->pending_rcpt.addr), "%s", ra.path.addr);
+	s->pending_rcpt.notify = ra.notify;
+	s->pending_rcpt.orcpt = ra.orcpt[0] != '\0' ? xstrdup(ra.orcpt) : NULL;
 	memset(&s->pending_target, 0, sizeof(s->pending_target));
 	s->pending_target.user_id = id;
 	s->pending_target.quota.max_bytes = a.quota_bytes;
@@ -219,6 +235,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		known |= s->targets[i].user_id == id;
 	if (known || (a.quota_bytes == 0 && a.quota_messages == 0)) {
 		add_rcpt(s, &s->pending_rcpt, &s->pending_target);
+		s->pending_rcpt.orcpt = NULL;
 		smtp_reply(s, "250 2.1.5 Ok");
 		return;
 	}

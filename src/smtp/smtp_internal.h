@@ -19,6 +19,7 @@
 #define SMTP_HEADER_MAX (64 * 1024) /* header bytes kept for the From: check */
 
 struct accounts;
+struct queue_msg;
 
 enum smtp_mode { SMTP_MODE_SUBMISSION, SMTP_MODE_INBOUND, SMTP_MODE_LMTP };
 
@@ -33,6 +34,8 @@ struct smtp_rcpt {
 	char addr[SMTP_PATH_MAX + 1];
 	size_t target;   /* index into targets (one per distinct user) */
 	bool remote;     /* submission to another domain: goes to the queue */
+	unsigned notify; /* DSN NOTIFY (enum smtp_notify bits), 0 = not given */
+	char *orcpt;     /* DSN ORCPT "type;xtext" (heap, owned), NULL = not given */
 };
 
 struct smtp_session {
@@ -98,6 +101,18 @@ void smtp_cmd_rcpt(struct smtp_session *s, const char *arg, size_t len);
 void smtp_txn_reset(struct smtp_session *s);
 /* Does the address belong to the authenticated user? */
 bool smtp_owns_address(struct smtp_session *s, const char *addr);
+/* Is the domain one of ours (config `domains` or the accounts database)? */
+bool smtp_domain_is_local(const char *domain);
+
+/* smtp_dsn.c: the DSN extension (RFC 3461) on the session's side. */
+/* Fill m's DSN requests (RET, ENVID, and NOTIFY/ORCPT of each remote
+ * recipient, in the order of s->rcpts) for queue_submit(); the arrays are
+ * in s->arena, valid until the next command. */
+void smtp_dsn_queue_params(struct smtp_session *s, struct queue_msg *m);
+/* The local deliveries of the transaction are done (job's results, before
+ * the reply): queue a "delivered" DSN to the sender for each recipient
+ * delivered with NOTIFY=SUCCESS. Never for the null sender. */
+void smtp_dsn_local_results(struct smtp_session *s, const struct smtp_job *job);
 
 /* smtp_body.c */
 void smtp_cmd_data(struct smtp_session *s, const char *arg, size_t len);

@@ -50,10 +50,12 @@ unsigned smtp_extensions(const struct smtp_session *s)
 {
 	if (!s->esmtp)
 		return 0;
-	/* DSN (RFC 3461) is not offered until NOTIFY/RET/ENVID/ORCPT travel
-	 * with the message into the queue and its bounces: accepting the
-	 * parameters and ignoring them would mislead senders. */
-	unsigned e = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_CHUNKING;
+	/* DSN (RFC 3461): its parameters travel into the queue's envelope and
+	 * on to the next hop, and decide which DSNs are sent (smtp_dsn.c,
+	 * queue.h). LMTP offers it too: RFC 2033 section 5 asks LMTP servers
+	 * to implement DSN. */
+	unsigned e = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_CHUNKING |
+	             SMTP_EXT_DSN;
 	if (s->mode == SMTP_MODE_SUBMISSION)
 		e |= SMTP_EXT_AUTH;
 	return e;
@@ -85,7 +87,7 @@ static void cmd_hello(struct smtp_session *s, enum smtp_verb v, const char *arg,
 	}
 	struct conn *c = s->c;
 	conn_printf(c, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n250-8BITMIME\r\n"
-	               "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n",
+	               "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-DSN\r\n",
 	            host, (unsigned long long)runtime_config->max_message_size);
 	if (s->mode != SMTP_MODE_LMTP && c->tls == CONN_TLS_NONE)
 		conn_puts(c, "250-STARTTLS\r\n");
@@ -328,6 +330,10 @@ static void smtp_start(struct conn *c)
 	          : c->proto == &smtp_lmtp_proto     ? SMTP_MODE_LMTP
 	                                             : SMTP_MODE_INBOUND;
 	s->arena = arena_new(4096);
+	/* Never NULL, even for a transaction with only remote recipients:
+	 * the delivery job copies it with memcpy (n may be 0). */
+	s->cap_targets = 4;
+	s->targets = xcalloc(s->cap_targets, sizeof(*s->targets));
 	s->spool.fd = -1;
 	buf_init(&s->hdr, SMTP_HEADER_MAX);
 	c->session = s;

@@ -273,15 +273,17 @@ class Failures(QueueBase):
         self.assertEqual(m.get_param("report-type"), "delivery-status")
         self.assertEqual(m["To"], "<alice@example.com>")
         parts = m.get_payload()
+        # no RET given: the whole (small) message comes back (RFC 3461 4.3)
         self.assertEqual([p.get_content_type() for p in parts],
-                         ["text/plain", "message/delivery-status", "text/rfc822-headers"])
+                         ["text/plain", "message/delivery-status", "message/rfc822"])
         status = parts[1].as_string()
         self.assertIn("Final-Recipient: rfc822; bob@example.net", status)
         self.assertIn("Action: failed", status)
         self.assertIn("Status: 4.4.7", status)
         self.assertIn("Connection refused", status)
         self.assertIn(f"X-Queue-ID: {qid}", status)
-        self.assertIn("Subject: lost", parts[2].get_payload())
+        self.assertEqual(parts[2].get_payload()[0]["Subject"], "lost")
+        self.assertIn("Hello from the queue test.", parts[2].get_payload()[0].get_payload())
         attempts = re.findall(rf"id={qid} to=<bob@example.net> .*result=deferred", srv.log())
         self.assertGreaterEqual(len(attempts), 2, srv.log()[-3000:])
         wait_for(lambda: self.queue_empty(srv), what="empty queue")
@@ -373,6 +375,37 @@ class Spool(QueueBase):
         msgs = wait_for(lambda: stored(remote, "bob@example.net"), what="delivery")
         self.assertEqual(smtpkit.split_received(msgs[0])[1], data.encode())
         wait_for(lambda: self.queue_empty(srv), what="empty queue")
+
+
+    def test_envelope_of_the_old_format_is_still_delivered(self):
+        """A message spooled by a version without DSN support (envelope
+        format 1) is picked up after an upgrade: delivered, and its DSN
+        items count as not given."""
+        remote = mk.Server(domains="example.net").start()
+        self.addCleanup(remote.__exit__, None, None, None)
+        remote.add_user("bob@example.net", "pw")
+        srv = mk.Server(domains="example.com",
+                        queue_route=f"example.net=127.0.0.1:{remote.ports['smtp']}", **FAST)
+        self.addCleanup(srv.__exit__, None, None, None)
+        qid = "%08x00c0ffee" % int(time.time())
+        data = message("spooled long ago")
+        q = os.path.join(srv.data, "queue")
+        for sub in ("msg", "env", "tmp"):
+            os.makedirs(os.path.join(q, sub), mode=0o700, exist_ok=True)
+        with open(os.path.join(q, "msg", qid), "w", newline="") as f:
+            f.write(data)
+        now = int(time.time())
+        with open(os.path.join(q, "env", qid), "w") as f:
+            f.write(f"mailkeep-queue 1\nid {qid}\nsender alice@example.com\nsender-user 0\n"
+                    f"flags\nsize {len(data)}\ncreated {now}\nattempts 1\nnext {now}\n"
+                    f"last {now}\nerror connect: refused\n"
+                    "rcpt\tpending\tbob@example.net\t4.4.1\t-\tconnect: refused\n")
+        srv.start()
+        wait_for(lambda: "loaded 1 queued message(s)" in srv.log(), what="the spool loaded")
+        msgs = wait_for(lambda: stored(remote, "bob@example.net"), what="delivery")
+        self.assertEqual(smtpkit.split_received(msgs[0])[1], data.encode())
+        wait_for(lambda: self.queue_empty(srv), what="empty queue")
+        self.assertIn(f"id={qid} done delivered=1", srv.log())
 
 
 class Cli(QueueBase):

@@ -56,7 +56,7 @@ class Inbound(unittest.TestCase):
         for ext in ("pipelining", "size", "8bitmime", "smtputf8", "enhancedstatuscodes",
                     "chunking", "starttls"):
             self.assertTrue(s.has_extn(ext), ext)
-        self.assertFalse(s.has_extn("dsn"))  # not until the queue carries it
+        self.assertTrue(s.has_extn("dsn"))
         self.assertEqual(s.esmtp_features["size"], str(MAX))
         self.assertFalse(s.has_extn("auth"))
         s.starttls(context=mk.tls_context())
@@ -258,9 +258,10 @@ class Inbound(unittest.TestCase):
         self.assertEqual(r.code("AUTH PLAIN"), 503)
         self.assertEqual(r.code("MAIL FROM:<x@remote.example>"), 250)
         self.assertEqual(r.code("MAIL FROM:<x@remote.example>"), 503)
-        # DSN is not offered, so its parameters are unknown (RFC 5321 4.1.1.11).
-        self.assertEqual(r.code("RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE "
-                                "ORCPT=rfc822;bob@example.com"), 555)
+        # DSN is offered: a bad NOTIFY is a syntax error; a parameter of no
+        # offered extension is still unknown (RFC 5321 4.1.1.11).
+        self.assertEqual(r.code("RCPT TO:<bob@example.com> NOTIFY=NEVER,SUCCESS"), 501)
+        self.assertEqual(r.code("RCPT TO:<bob@example.com> FOO=BAR"), 555)
         self.assertEqual(r.code("RSET"), 250)
         self.assertEqual(r.code("QUIT"), 221)
 

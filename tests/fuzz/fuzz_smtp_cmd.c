@@ -2,12 +2,14 @@
  * fuzz_smtp_cmd: arbitrary bytes as one command line: split into verb and
  * argument, then the argument through the MAIL, RCPT and BDAT parsers with
  * every extension on (or off, by the first byte). Errors must come with a
- * reply line "ddd d.d.d text"; results must be within their limits.
+ * reply line "ddd d.d.d text"; results must be within their limits, and
+ * an accepted ENVID/ORCPT must pass the xtext checks (lib/xtext.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xtext.h"
 #include "smtp/smtp_cmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,12 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (ext == 0 && (m.has_size || m.smtputf8 || m.envid[0] || m.ret))
 			abort();
+		if (m.envid[0] && !xtext_envid_valid(m.envid, strlen(m.envid), SMTP_XTEXT_MAX))
+			abort();
 	}
 	struct smtp_rcpt_args r;
 	reply = NULL;
 	if (smtp_rcpt_parse(c.arg, c.arg_len, ext, data[0] & 2, &r, &reply) < 0) {
 		check_reply(reply);
 	} else if (strlen(r.orcpt) > SMTP_ORCPT_MAX || (r.path.is_null)) {
+		abort();
+	} else if (r.orcpt[0] && !xtext_orcpt_valid(r.orcpt, strlen(r.orcpt), SMTP_ORCPT_MAX)) {
+		abort();
+	} else if ((r.notify & SMTP_NOTIFY_NEVER) && r.notify != SMTP_NOTIFY_NEVER) {
 		abort();
 	}
 	uint64_t bsize;

@@ -1,6 +1,7 @@
 /* The outbound SMTP dialogue (queue_deliver.h) against a scripted server
  * thread on loopback: per-recipient outcomes, dot-stuffing, MAIL FROM
- * parameters, the SIZE and SMTPUTF8 refusals, a refused connection. */
+ * parameters, the DSN requests passed on only to a server that offers DSN,
+ * the SIZE and SMTPUTF8 refusals, a refused connection. */
 #include "unit.h"
 #include "queue/queue_deliver.h"
 
@@ -151,6 +152,46 @@ static void outcomes_and_stuffing(void **state)
 	pthread_mutex_destroy(&a.conn.lock);
 }
 
+static void dsn_requests_go_along_only_with_dsn(void **state)
+{
+	struct fake f = { .ehlo = "250-fake\r\n250-DSN\r\n250 8BITMIME\r\n",
+	                  .data_end = "250 ok\r\n" };
+	fake_start(&f);
+	struct qd_rcpt r[2] = {
+		{ .addr = "a@x.test", .notify = QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE,
+		  .orcpt = "rfc822;A+2Bb@x.test" },
+		{ .addr = "b@x.test", .notify = QUEUE_NOTIFY_NEVER, .orcpt = "" },
+	};
+	struct qd_attempt a;
+	setup(&a, r, 2, f.port, msg_file("x\r\n"));
+	a.ret = QUEUE_RET_HDRS;
+	a.envid = "QQ+2B1";
+	qd_run(&a);
+	fake_stop(&f);
+	assert_true(a.peer_dsn);
+	assert_int_equal(r[0].outcome, QD_OK);
+	assert_non_null(strstr(f.got, "MAIL FROM:<alice@example.com> RET=HDRS ENVID=QQ+2B1\r\n"));
+	assert_non_null(strstr(f.got, "RCPT TO:<a@x.test> NOTIFY=SUCCESS,FAILURE "
+	                              "ORCPT=rfc822;A+2Bb@x.test\r\n"));
+	assert_non_null(strstr(f.got, "RCPT TO:<b@x.test> NOTIFY=NEVER\r\n"));
+	pthread_mutex_destroy(&a.conn.lock);
+
+	/* no DSN offered: the parameters would be refused, so none is sent */
+	struct fake g = { .ehlo = "250-fake\r\n250 8BITMIME\r\n", .data_end = "250 ok\r\n" };
+	fake_start(&g);
+	setup(&a, r, 2, g.port, msg_file("x\r\n"));
+	a.ret = QUEUE_RET_FULL;
+	a.envid = "QQ";
+	qd_run(&a);
+	fake_stop(&g);
+	assert_false(a.peer_dsn);
+	assert_int_equal(r[0].outcome, QD_OK);
+	assert_non_null(strstr(g.got, "MAIL FROM:<alice@example.com>\r\n"));
+	assert_non_null(strstr(g.got, "RCPT TO:<a@x.test>\r\n"));
+	assert_null(strstr(g.got, "NOTIFY"));
+	pthread_mutex_destroy(&a.conn.lock);
+}
+
 static void refusals_before_sending(void **state)
 {
 	struct fake f = { .ehlo = "250-fake\r\n250 SIZE 50\r\n", .data_end = "250 ok\r\n" };
@@ -208,6 +249,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(outcomes_and_stuffing),
+		cmocka_unit_test(dsn_requests_go_along_only_with_dsn),
 		cmocka_unit_test(refusals_before_sending),
 		cmocka_unit_test(temporary_replies_and_refused_connection),
 	};

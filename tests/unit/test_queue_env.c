@@ -132,6 +132,106 @@ static void refuses_bad_input(void **state)
 	queue_env_clear(&e);
 }
 
+/* The DSN requests (version 2) round trip; version 1 files (spooled before
+ * DSN support) still load, with every DSN item "not given". */
+static void dsn_fields_and_version_1(void **state)
+{
+	struct queue_env e, back;
+	sample(&e);
+	e.local_user = 9;
+	e.delay_notified = true;
+	e.ret = QUEUE_RET_HDRS;
+	strcpy(e.envid, "QQ+2B123");
+	e.rcpts[0].notify = QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_DELAY;
+	strcpy(e.rcpts[0].orcpt, "rfc822;bob+2Bx@example.net");
+	e.rcpts[1].notify = QUEUE_NOTIFY_NEVER;
+	e.rcpts[2].state = QUEUE_RCPT_RELAYED;
+	struct buf b;
+	buf_init(&b, QUEUE_ENV_MAX);
+	assert_int_equal(queue_env_format(&e, &b), 0);
+	const char *t = buf_ptr(&b);
+	assert_true(strncmp(t, "mailkeep-queue 2\n", 17) == 0);
+	assert_non_null(strstr(t, "\nlocal-user 9\n"));
+	assert_non_null(strstr(t, "\nflags smtputf8 delay-notified\n"));
+	assert_non_null(strstr(t, "\nret hdrs\nenvid QQ+2B123\n"));
+	assert_non_null(strstr(t, "\nrcpt\tdelivered\tbob@example.net\tsuccess,delay\t"
+	                          "rfc822;bob+2Bx@example.net\t2.0.0\t"));
+	assert_non_null(strstr(t, "\nrcpt\tfailed\t\"odd name\"@example.net\tnever\t-\t5.1.1\t-\t"));
+	assert_non_null(strstr(t, "\nrcpt\trelayed\tj\xc3\xb6rg@example.de\t-\t-\t-\t-\t\n"));
+	const char *err = NULL;
+	assert_int_equal(queue_env_parse(t, buf_len(&b), &back, &err), 0);
+	assert_int_equal(back.local_user, 9);
+	assert_true(back.delay_notified);
+	assert_true(back.smtputf8);
+	assert_false(back.body8bit);
+	assert_int_equal(back.ret, QUEUE_RET_HDRS);
+	assert_str(back.envid, "QQ+2B123");
+	assert_int_equal(back.rcpts[0].notify, QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_DELAY);
+	assert_str(back.rcpts[0].orcpt, "rfc822;bob+2Bx@example.net");
+	assert_str(back.rcpts[0].status, "2.0.0");
+	assert_str(back.rcpts[0].diag, "250 2.0.0 Ok: queued as X");
+	assert_int_equal(back.rcpts[1].notify, QUEUE_NOTIFY_NEVER);
+	assert_str(back.rcpts[1].orcpt, "");
+	assert_int_equal(back.rcpts[2].state, QUEUE_RCPT_RELAYED);
+	assert_int_equal(back.rcpts[2].notify, 0);
+	queue_env_clear(&back);
+	queue_env_clear(&e);
+	buf_deinit(&b);
+
+	/* a version 1 envelope, as the queue wrote it before */
+	static const char v1[] =
+		"mailkeep-queue 1\nid 65f1a2b300c0ffee\nsender alice@example.com\nsender-user 12\n"
+		"flags 8bit\nsize 99\ncreated 1732222222\nattempts 1\nnext 1732223333\n"
+		"last 1732222300\nerror connect: refused\n"
+		"rcpt\tpending\tbob@example.net\t4.4.1\tmx[192.0.2.1]:25\tconnect: refused\n"
+		"rcpt\tdelivered\tcarol@example.net\t2.0.0\t-\t250 ok\n";
+	assert_int_equal(queue_env_parse(v1, sizeof(v1) - 1, &back, &err), 0);
+	assert_int_equal(back.n_rcpts, 2);
+	assert_true(back.body8bit);
+	assert_int_equal(back.sender_user, 12);
+	assert_int_equal(back.local_user, 0);
+	assert_false(back.delay_notified);
+	assert_int_equal(back.ret, QUEUE_RET_NONE);
+	assert_str(back.envid, "");
+	assert_int_equal(back.rcpts[0].state, QUEUE_RCPT_PENDING);
+	assert_str(back.rcpts[0].status, "4.4.1");
+	assert_str(back.rcpts[0].remote, "mx[192.0.2.1]:25");
+	assert_str(back.rcpts[0].diag, "connect: refused");
+	assert_int_equal(back.rcpts[0].notify, 0);
+	assert_str(back.rcpts[0].orcpt, "");
+	assert_str(back.rcpts[1].diag, "250 ok");
+	queue_env_clear(&back);
+
+	/* bad DSN items are refused */
+	static const char *const bad[] = {
+		"mailkeep-queue 2\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\n"
+		"rcpt\tpending\tb@c\tnever,success\t-\t-\t-\t\n",
+		"mailkeep-queue 2\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\n"
+		"rcpt\tpending\tb@c\tsometimes\t-\t-\t-\t\n",
+		"mailkeep-queue 2\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\n"
+		"rcpt\tpending\tb@c\t-\tnosemicolon\t-\t-\t\n",
+		"mailkeep-queue 2\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\nenvid a+zz\n"
+		"rcpt\tpending\tb@c\t-\t-\t-\t-\t\n",
+		"mailkeep-queue 2\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\nret some\n"
+		"rcpt\tpending\tb@c\t-\t-\t-\t-\t\n",
+		/* a version 2 line in a version 1 file: DIAG would hold tabs */
+		"mailkeep-queue 1\nid 65f1a2b300c0ffee\nsender a@b\ncreated 1\n"
+		"rcpt\tpending\tb@c\t-\t-\t-\t-\t\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (queue_env_parse(bad[i], strlen(bad[i]), &back, &err) != -1)
+			fail_msg("accepted case %zu", i);
+
+	/* NOTIFY's meaning: not given is FAILURE,DELAY; NEVER is nothing */
+	assert_true(queue_notify_wants(0, QUEUE_NOTIFY_FAILURE));
+	assert_true(queue_notify_wants(0, QUEUE_NOTIFY_DELAY));
+	assert_false(queue_notify_wants(0, QUEUE_NOTIFY_SUCCESS));
+	assert_false(queue_notify_wants(QUEUE_NOTIFY_NEVER, QUEUE_NOTIFY_FAILURE));
+	assert_false(queue_notify_wants(QUEUE_NOTIFY_SUCCESS, QUEUE_NOTIFY_FAILURE));
+	assert_true(queue_notify_wants(QUEUE_NOTIFY_SUCCESS, QUEUE_NOTIFY_SUCCESS));
+	assert_false(queue_notify_wants(QUEUE_NOTIFY_FAILURE, QUEUE_NOTIFY_DELAY));
+}
+
 static void ids(void **state)
 {
 	char a[QUEUE_ID_LEN + 1], b[QUEUE_ID_LEN + 1];
@@ -163,10 +263,30 @@ static void spool_files(void **state)
 		.prefix = "Received: x\r\n", .prefix_len = 13, .body_fd = fd,
 		.body_size = sizeof(body) - 1,
 	};
-	char id[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	const unsigned notify[] = { QUEUE_NOTIFY_SUCCESS, 0 };
+	const char *orcpt[] = { "rfc822;bob@example.net", NULL };
+	m.ret = QUEUE_RET_FULL;
+	m.envid = "env+2B1";
+	m.notify = notify;
+	m.orcpt = orcpt;
+	char id[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1], id3[QUEUE_ID_LEN + 1];
 	assert_int_equal(queue_enqueue(dir, &m, id, &err), 0);
+	/* DSN values that are not what RFC 3461 allows are refused */
+	m.envid = "bad envid";
+	assert_int_equal(queue_enqueue(dir, &m, id3, &err), -1);
+	free(err);
+	err = NULL;
+	m.envid = NULL;
+	orcpt[1] = "rfc822;x+0Ay";  /* decodes to a line break */
+	assert_int_equal(queue_enqueue(dir, &m, id3, &err), -1);
+	free(err);
+	err = NULL;
 	m.sender = "";
 	m.n_rcpts = 1;
+	m.ret = QUEUE_RET_NONE;
+	m.notify = NULL;
+	m.orcpt = NULL;
+	m.local_user = 3;
 	assert_int_equal(queue_enqueue(dir, &m, id2, &err), 0);
 	close(fd);
 
@@ -179,6 +299,30 @@ static void spool_files(void **state)
 	assert_true(e.body8bit);
 	assert_false(e.smtputf8);
 	assert_true(e.next_attempt <= e.created);
+	assert_int_equal(e.ret, QUEUE_RET_FULL);
+	assert_str(e.envid, "env+2B1");
+	assert_int_equal(e.rcpts[0].notify, QUEUE_NOTIFY_SUCCESS);
+	assert_str(e.rcpts[0].orcpt, "rfc822;bob@example.net");
+	assert_int_equal(e.rcpts[1].notify, 0);
+	assert_str(e.rcpts[1].orcpt, "");
+	assert_int_equal(e.local_user, 0);
+	struct queue_env e2;
+	assert_int_equal(queue_spool_load_env(dir, id2, &e2, &err), 0);
+	assert_int_equal(e2.local_user, 3);
+	assert_int_equal(e2.ret, QUEUE_RET_NONE);
+	assert_str(e2.envid, "");
+	queue_env_clear(&e2);
+	/* the whole message, when it fits */
+	struct buf whole;
+	buf_init(&whole, 1 << 20);
+	assert_int_equal(queue_spool_read_msg(dir, id, &whole, 4096, &err), 0);
+	assert_int_equal(buf_len(&whole), 13 + sizeof(body) - 1);
+	assert_memory_equal(buf_ptr(&whole) + 13, body, sizeof(body) - 1);
+	buf_reset(&whole, 0);
+	assert_int_equal(queue_spool_read_msg(dir, id, &whole, 20, &err), -1);
+	free(err);
+	err = NULL;
+	buf_deinit(&whole);
 	/* the message file is prefix + body */
 	struct buf hdr;
 	buf_init(&hdr, 4096);
@@ -240,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(refuses_bad_input),
+		cmocka_unit_test(dsn_fields_and_version_1),
 		cmocka_unit_test(ids),
 		cmocka_unit_test(spool_files),
 	};

@@ -1,6 +1,8 @@
 #include "unit.h"
 #include "smtp/smtp_cmd.h"
 
+#include <stdio.h>
+
 #define ALL_EXT (SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_DSN | \
                  SMTP_EXT_AUTH | SMTP_EXT_CHUNKING)
 
@@ -68,6 +70,11 @@ static void mail_parameters(void **state)
 		{ "FROM:<a@example.com> RET=ALL", ALL_EXT, "501" },
 		{ "FROM:<a@example.com> ENVID=a=b", ALL_EXT, "501" },
 		{ "FROM:<a@example.com> ENVID=+zz", ALL_EXT, "501" },
+		{ "FROM:<a@example.com> ENVID=a+2b", ALL_EXT, "501 5.5.4" },   /* lower-case hex */
+		{ "FROM:<a@example.com> ENVID=a+0Ab", ALL_EXT, "501 5.5.4" },  /* a line break */
+		{ "FROM:<a@example.com> ENVID=a ENVID=b", ALL_EXT, "501 5.5.4" },
+		{ "FROM:<a@example.com> RET=FULL RET=FULL", ALL_EXT, "501 5.5.4" },
+		{ "FROM:<a@example.com> ENVID=x", SMTP_EXT_SIZE, "555" },       /* DSN not offered */
 		{ "FROM:<a@example.com>SIZE=1", ALL_EXT, "501" },
 		{ "FROM:<a@example.com> =x", ALL_EXT, "501" },
 		{ "FROM:<j\xc3\xb6rg@example.com>", ALL_EXT, "553 5.6.7" },
@@ -80,6 +87,14 @@ static void mail_parameters(void **state)
 			fail_msg("%s: got %s", bad[i].arg, reply);
 	}
 	assert_int_equal(mail("FROM:<j\xc3\xb6rg@example.com> SMTPUTF8", ALL_EXT, &m, &reply), 0);
+	/* ENVID: at most 100 characters (RFC 3461 4.4), kept as sent */
+	char arg[200];
+	snprintf(arg, sizeof(arg), "FROM:<a@example.com> ENVID=%0100d", 7);
+	assert_int_equal(mail(arg, ALL_EXT, &m, &reply), 0);
+	assert_int_equal(strlen(m.envid), 100);
+	snprintf(arg, sizeof(arg), "FROM:<a@example.com> ENVID=%0101d", 7);
+	assert_int_equal(mail(arg, ALL_EXT, &m, &reply), -1);
+	assert_true(strncmp(reply, "501 5.5.4", 9) == 0);
 }
 
 static void rcpt_parameters(void **state)
@@ -93,12 +108,22 @@ static void rcpt_parameters(void **state)
 	static const char *const bad[] = {
 		"TO:<b@example.com> NOTIFY=NEVER,SUCCESS", "TO:<b@example.com> NOTIFY=SOMETIMES",
 		"TO:<b@example.com> NOTIFY=SUCCESS,", "TO:<b@example.com> ORCPT=nosemicolon",
+		"TO:<b@example.com> NOTIFY=FAILURE NOTIFY=DELAY", "TO:<b@example.com> ORCPT=rfc822;",
+		"TO:<b@example.com> ORCPT=rfc822;b+0D@x", "TO:<b@example.com> ORCPT=rfc 822;b",
+		"TO:<b@example.com> ORCPT=;b@x", "TO:<b@example.com> NOTIFY=NEVER,NEVER",
 		"TO:<b@example.com> SIZE=1", "TO:<>", "TO:b@example.com",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (smtp_rcpt_parse(bad[i], strlen(bad[i]), ALL_EXT, false, &r, &reply) == 0)
 			fail_msg("accepted %s", bad[i]);
+		if (strstr(bad[i], "NOTIFY") != NULL || strstr(bad[i], "ORCPT") != NULL)
+			if (strncmp(reply, "501 5.5.4", 9) != 0)
+				fail_msg("%s: got %s", bad[i], reply);
 	}
+	arg = "TO:<b@example.com> NOTIFY=never";
+	assert_int_equal(smtp_rcpt_parse(arg, strlen(arg), ALL_EXT, false, &r, &reply), 0);
+	assert_int_equal(r.notify, SMTP_NOTIFY_NEVER);
+	assert_str(r.orcpt, "");
 	arg = "TO:<Postmaster>";
 	assert_int_equal(smtp_rcpt_parse(arg, strlen(arg), ALL_EXT, false, &r, &reply), 0);
 	assert_true(r.path.is_postmaster);
