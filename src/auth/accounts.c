@@ -158,6 +158,12 @@ static const char schema_v1[] =
 	"CREATE INDEX aliases_target ON aliases(target_id);"
 	"PRAGMA user_version = 1;";
 
+/* Version 2: the administrator attribute (IMAP SETQUOTA, cmd_quota.c).
+ * ADD COLUMN changes the table in place; existing accounts get 0. */
+static const char schema_v2[] =
+	"ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 2;";
+
 static int schema_version(struct accounts *acc, int *version_r, const char **error_r)
 {
 	sqlite3_stmt *stmt = acc_prepare(acc, error_r, "PRAGMA user_version", "");
@@ -192,7 +198,9 @@ static int schema_upgrade(struct accounts *acc, const char **error_r)
 	}
 	if (version == 0 && exec_sql(acc, schema_v1, error_r) < 0)
 		goto fail;
-	/* Later versions: if (version < 2) { ALTER ...; user_version = 2 } */
+	if (version < 2 && exec_sql(acc, schema_v2, error_r) < 0)
+		goto fail;
+	/* Later versions: if (version < 3) { ALTER ...; user_version = 3 } */
 	return acc_commit(acc, error_r);
 fail:
 	acc_rollback(acc);

@@ -2,10 +2,12 @@
  * accounts: the account database, <data_dir>/accounts.db (SQLite, WAL,
  * foreign keys on, synchronous=FULL).
  *
- * Holds domains, accounts, aliases (including one catch-all per domain) and
- * per-account quota limits. An account's id is the user id that names its
- * store directory <data_dir>/users/<id>/; ids are never reused, so deleting
- * an account and adding another never hands it the old mail.
+ * Holds domains, accounts, aliases (including one catch-all per domain),
+ * per-account quota limits and the administrator attribute (an account
+ * that may change quotas over IMAP, RFC 9208 SETQUOTA). An account's id is
+ * the user id that names its store directory <data_dir>/users/<id>/; ids
+ * are never reused, so deleting an account and adding another never hands
+ * it the old mail.
  *
  * Addresses are validated and normalized by address.h (domain lower-cased,
  * local part kept as given); lookups are ASCII case-insensitive on the
@@ -22,7 +24,8 @@
  * caller's arena.
  *
  * The schema version is kept in PRAGMA user_version; accounts_open() creates
- * or upgrades the schema and refuses a database newer than it knows.
+ * or upgrades the schema in place and refuses a database newer than it
+ * knows. Version 2 added accounts.admin (existing accounts: not admins).
  */
 #ifndef MK_ACCOUNTS_H
 #define MK_ACCOUNTS_H
@@ -43,7 +46,7 @@ enum accounts_status {
 	ACCOUNTS_ERR_IN_USE = -5,     /* domain still has accounts or aliases */
 };
 
-#define ACCOUNTS_SCHEMA_VERSION 1
+#define ACCOUNTS_SCHEMA_VERSION 2
 
 struct account {
 	int64_t id;
@@ -51,6 +54,7 @@ struct account {
 	const char *password_hash;  /* encoded argon2id */
 	int64_t created;            /* unix seconds */
 	bool disabled;
+	bool admin;                 /* may set quotas of any account (IMAP) */
 	uint64_t quota_bytes;       /* 0 = unlimited */
 	uint64_t quota_messages;    /* 0 = unlimited */
 };
@@ -92,6 +96,8 @@ int accounts_user_del(struct accounts *acc, const char *address, unsigned *alias
                       const char **error_r);
 int accounts_user_set_disabled(struct accounts *acc, const char *address, bool disabled,
                                const char **error_r);
+int accounts_user_set_admin(struct accounts *acc, const char *address, bool admin,
+                            const char **error_r);
 int accounts_user_get(struct accounts *acc, struct arena *a, const char *address,
                       struct account *out, const char **error_r);
 int accounts_user_get_by_id(struct accounts *acc, struct arena *a, int64_t id,

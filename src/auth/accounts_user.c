@@ -1,4 +1,4 @@
-/* accounts: users (accounts) and their quota limits. */
+/* accounts: users (accounts), their quota limits and admin attribute. */
 #include "auth/accounts_int.h"
 
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "lib/arena.h"
 
 #define ACCOUNT_COLUMNS \
-	"id, address, password_hash, created, disabled, quota_bytes, quota_messages"
+	"id, address, password_hash, created, disabled, quota_bytes, quota_messages, admin"
 
 static void row_to_account(sqlite3_stmt *stmt, struct arena *a, struct account *out)
 {
@@ -21,6 +21,7 @@ static void row_to_account(sqlite3_stmt *stmt, struct arena *a, struct account *
 	out->disabled = sqlite3_column_int(stmt, 4) != 0;
 	out->quota_bytes = (uint64_t)sqlite3_column_int64(stmt, 5);
 	out->quota_messages = (uint64_t)sqlite3_column_int64(stmt, 6);
+	out->admin = sqlite3_column_int(stmt, 7) != 0;
 }
 
 static int get_one(struct accounts *acc, struct arena *a, sqlite3_stmt *stmt,
@@ -228,6 +229,20 @@ int accounts_user_set_disabled(struct accounts *acc, const char *address, bool d
 	                  acc_prepare(acc, error_r,
 	                              "UPDATE accounts SET disabled = ? WHERE address = ?", "it",
 	                              (int64_t)disabled, addr),
+	                  addr, error_r);
+}
+
+int accounts_user_set_admin(struct accounts *acc, const char *address, bool admin,
+                            const char **error_r)
+{
+	char addr[ADDRESS_MAX + 1];
+	int rc = acc_normalize_address(address, addr, error_r);
+	if (rc < 0)
+		return rc;
+	return change_one(acc,
+	                  acc_prepare(acc, error_r,
+	                              "UPDATE accounts SET admin = ? WHERE address = ?", "it",
+	                              (int64_t)admin, addr),
 	                  addr, error_r);
 }
 

@@ -23,6 +23,7 @@ static void usage(FILE *fp)
 	      "  serve                       run the mail server (IMAP, POP3, SMTP, LMTP)\n"
 	      "  check-config                load the configuration and report the first error\n"
 	      "  user add|passwd|del|list|disable|enable ADDRESS\n"
+	      "  user admin ADDRESS on|off   may set quotas over IMAP (SETQUOTA)\n"
 	      "  domain add|del|list [DOMAIN]\n"
 	      "  alias add SOURCE TARGET | alias del SOURCE | alias list\n"
 	      "  quota set ADDRESS SIZE [--messages N] | quota get ADDRESS\n"

@@ -6,7 +6,9 @@
  *                                         a terminal (one line), else
  *                                         prompted twice without echo
  *   mailkeep user del|disable|enable ADDRESS
- *   mailkeep user list
+ *   mailkeep user admin ADDRESS on|off    an administrator may GETQUOTA and
+ *                                         SETQUOTA any account over IMAP
+ *   mailkeep user list                    ("admin" marks administrators)
  *   mailkeep domain add|del DOMAIN | domain list
  *   mailkeep alias add SOURCE TARGET | alias del SOURCE | alias list
  *                                         (SOURCE "@domain" = catch-all)

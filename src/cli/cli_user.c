@@ -1,4 +1,4 @@
-/* mailkeep user add|passwd|del|list|disable|enable */
+/* mailkeep user add|passwd|del|list|disable|enable|admin */
 #include "cli/cli_accounts.h"
 
 #include <stdio.h>
@@ -11,9 +11,10 @@
 #include "lib/arena.h"
 
 #define USER_USAGE \
-	"user add|passwd|del|disable|enable ADDRESS | user list\n" \
+	"user add|passwd|del|disable|enable ADDRESS | user admin ADDRESS on|off | user list\n" \
 	"  add and passwd read the password from standard input when it is not a\n" \
-	"  terminal (one line), else prompt for it twice"
+	"  terminal (one line), else prompt for it twice\n" \
+	"  admin: the account may change quotas of any account over IMAP (SETQUOTA)"
 
 /* The address as stored (domain lower-cased), for messages. */
 static const char *canonical_address(struct accounts *acc, int64_t id, const char *given)
@@ -82,9 +83,21 @@ static int user_list(struct accounts *acc)
 		       cli_format_size(list[i].quota_bytes, size));
 		if (list[i].quota_messages != 0)
 			printf(",%llu messages", (unsigned long long)list[i].quota_messages);
+		if (list[i].admin)
+			fputs("\tadmin", stdout);
 		putchar('\n');
 	}
 	arena_free(&a);
+	return CLI_EXIT_OK;
+}
+
+/* user admin ADDRESS on|off */
+static int user_admin(struct accounts *acc, const char *address, bool on)
+{
+	const char *error;
+	if (accounts_user_set_admin(acc, address, on, &error) != ACCOUNTS_OK)
+		return cli_account_error(error);
+	printf("%s is %s an administrator\n", address, on ? "now" : "no longer");
 	return CLI_EXIT_OK;
 }
 
@@ -93,10 +106,12 @@ int cli_user_main(const char *data_dir, int argc, char **argv)
 	if (argc < 2)
 		return cli_account_usage(USER_USAGE);
 	const char *sub = argv[1];
-	bool list = strcmp(sub, "list") == 0;
-	if (list ? argc != 2 : argc != 3)
+	bool list = strcmp(sub, "list") == 0, admin = strcmp(sub, "admin") == 0;
+	if (list ? argc != 2 : admin ? argc != 4 : argc != 3)
 		return cli_account_usage(USER_USAGE);
-	if (!list && strcmp(sub, "add") != 0 && strcmp(sub, "passwd") != 0 &&
+	if (admin && strcmp(argv[3], "on") != 0 && strcmp(argv[3], "off") != 0)
+		return cli_account_usage(USER_USAGE);
+	if (!list && !admin && strcmp(sub, "add") != 0 && strcmp(sub, "passwd") != 0 &&
 	    strcmp(sub, "del") != 0 && strcmp(sub, "disable") != 0 && strcmp(sub, "enable") != 0) {
 		fprintf(stderr, "mailkeep: unknown user command '%s'\n", sub);
 		return cli_account_usage(USER_USAGE);
@@ -108,6 +123,8 @@ int cli_user_main(const char *data_dir, int argc, char **argv)
 	int rc = CLI_EXIT_OK;
 	if (list) {
 		rc = user_list(acc);
+	} else if (admin) {
+		rc = user_admin(acc, address, strcmp(argv[3], "on") == 0);
 	} else if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
 		rc = user_set_password(acc, address, strcmp(sub, "add") == 0);
 	} else if (strcmp(sub, "del") == 0) {

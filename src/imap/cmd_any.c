@@ -31,7 +31,10 @@ const char *imap_capabilities(struct imap_session *s)
 	                      " APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE",
 	                      (unsigned long long)runtime_config->max_message_size);
 	if (IMAP_CAPS_FETCH_SEARCH[0] != '\0' && n < sizeof(caps))
-		snprintf(caps + n, sizeof(caps) - n, " %s", IMAP_CAPS_FETCH_SEARCH);
+		n += (size_t)snprintf(caps + n, sizeof(caps) - n, " %s", IMAP_CAPS_FETCH_SEARCH);
+	/* RFC 9208: SETQUOTA works for administrators only (cmd_quota.c). */
+	if (n < sizeof(caps) && imap_session_admin(s))
+		snprintf(caps + n, sizeof(caps) - n, " QUOTASET");
 	return caps;
 }
 

@@ -20,11 +20,25 @@
  * APPENDLIMIT) answers NO at once and refuses the literal, so a client
  * using synchronizing literals sends nothing more; a failure while bytes
  * stream (the size limit) is answered when the command ends.
+ *
+ * Binary literals (~{n}, RFC 3516). The store keeps CRLF text, so a part
+ * with NUL, bare CR/LF or CTE binary would come back changed. Such a
+ * literal streams into a raw store_spool instead; when it is complete the
+ * spool is mapped and mime_reencode (src/mime/reencode.h) writes it into
+ * the store_append with those parts re-encoded as base64 (RFC 3516 4.4
+ * allows changing the CTE if nothing is lost), everything else byte-exact:
+ * a ~{n} message that is already CRLF text is stored unchanged. FETCH
+ * BINARY[n] gives the original bytes back. A NUL no re-encoding can keep
+ * (in a header, a preamble, an already encoded part) is answered with
+ * NO [UNKNOWN-CTE] and nothing is stored. The spool costs a second write
+ * of the message to disk, never memory: the re-encoder reads the mapping
+ * and writes through the store's 64 KiB buffer.
  */
 #include "imap/imap_internal.h"
 #include "imap/imap_seqset.h"
 #include "lib/date.h"
 #include "lib/runtime.h"
+#include "mime/reencode.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -36,13 +50,13 @@
 struct imap_append {
 	const char *mailbox;          /* canonical UTF-8 (cmd_arena) */
 	struct store_append *ap;      /* the message streaming in */
+	struct store_spool *spool;    /* ...or, for a ~{n} literal, its raw bytes */
 	struct store_append_opts opts;
 	size_t next_arg;              /* first top-level arg after the last literal */
 	size_t pending_next;          /* next_arg once the current literal ends */
 	int failed;                   /* a store error, answered at the end */
-	bool binary;                  /* the literal streaming in is ~{n} */
-	bool binary_refused;          /* it held bytes the store cannot keep */
-	char last;                    /* its previous byte */
+	const char *binary_refused;   /* a ~{n} message held a NUL that cannot be
+	                               * kept: the NO [UNKNOWN-CTE] text */
 	/* Complete messages waiting for the commit, with their options
 	 * (keywords live in the command arena until the command ends). */
 	struct store_append *done[APPEND_MAX_MESSAGES];
@@ -60,6 +74,7 @@ void imap_append_abort(struct imap_session *s)
 	s->append = NULL;
 	if (a->ap != NULL)
 		store_append_abort(a->ap);
+	store_spool_free(&a->spool);
 	for (size_t i = 0; i < a->n; i++)
 		if (a->done[i] != NULL)
 			store_append_abort(a->done[i]);
@@ -147,6 +162,10 @@ bool imap_append_literal(struct imap_session *s, const struct imap_parse_result 
 		refuse(s, cmd->tag, a->failed, NULL, NULL);
 		return true;
 	}
+	if (a->binary_refused != NULL) {
+		refuse(s, cmd->tag, STORE_OK, "UNKNOWN-CTE", a->binary_refused);
+		return true;
+	}
 	/* RFC 6855: "UTF8 (~{n}...)" carries a message with UTF-8 headers.
 	 * The list being parsed is already the last top-level argument. */
 	size_t end = cmd->nargs, after = cmd->nargs + 1;
@@ -176,19 +195,62 @@ bool imap_append_literal(struct imap_session *s, const struct imap_parse_result 
 		refuse(s, cmd->tag, STORE_OK, "LIMIT", "Too many messages in one APPEND");
 		return true;
 	}
-	int rc = store_append_begin(s->store, a->mailbox, max, &a->ap);
+	int rc = res->literal_binary ? store_spool_begin(s->store, &a->spool)
+	                             : store_append_begin(s->store, a->mailbox, max, &a->ap);
 	if (rc != STORE_OK) {
 		a->ap = NULL;
+		a->spool = NULL;
 		refuse(s, cmd->tag, rc, NULL, NULL);
 		return true;
 	}
 	a->pending_next = after;
-	a->binary = res->literal_binary;
-	a->last = '\0';
 	imap_parser_literal_stream(s->parser);
 	if (res->literal_sync)
 		conn_puts(s->c, "+ Ready for literal data\r\n");
 	return true;
+}
+
+static int write_to_append(void *ctx, const char *data, size_t len)
+{
+	return store_append_write(ctx, data, len);
+}
+
+/* The ~{n} literal is complete in the spool: into a->ap, re-encoded where
+ * the store could not keep it as it is; or a->binary_refused. */
+static int binary_to_append(struct imap_session *s, struct imap_append *a)
+{
+	const char *data;
+	size_t len;
+	int rc = store_spool_map(a->spool, &data, &len);
+	if (rc != STORE_OK)
+		return rc;
+	struct arena *ar = arena_new(64 * 1024);
+	const struct mime_message *m = mime_parse(ar, data, len);
+	struct mime_reencode_plan plan;
+	if (mime_reencode_check(m, &plan) == MIME_REENCODE_REFUSED) {
+		a->binary_refused = plan.nul_in_header
+			? "NUL in a header section cannot be stored: no transfer encoding applies to headers"
+			: "NUL outside a body part that can be re-encoded (a preamble, an epilogue or an "
+			  "already encoded part) cannot be stored";
+		arena_free(&ar);
+		return STORE_OK;
+	}
+	/* The literal was checked against APPENDLIMIT; base64 makes the stored
+	 * form at most about 37% larger, which the limit does not count. */
+	rc = store_append_begin(s->store, a->mailbox, 0, &a->ap);
+	if (rc == STORE_OK && plan.status == MIME_REENCODE_UNCHANGED)
+		rc = store_append_write(a->ap, data, len);
+	else if (rc == STORE_OK)
+		rc = mime_reencode_write(m, write_to_append, a->ap);
+	if (rc == STORE_OK && plan.parts > 0)
+		conn_log(s->c, LOGL_DEBUG, "append: binary literal, %u part(s) stored as base64",
+		         plan.parts);
+	if (rc != STORE_OK && a->ap != NULL) {
+		store_append_abort(a->ap);
+		a->ap = NULL;
+	}
+	arena_free(&ar);
+	return rc;
 }
 
 void imap_append_data(struct imap_session *s, const struct imap_parse_result *res)
@@ -196,29 +258,24 @@ void imap_append_data(struct imap_session *s, const struct imap_parse_result *re
 	struct imap_append *a = s->append;
 	if (a == NULL)
 		return;
-	/* The store keeps CRLF text: a binary body with NUL or bare LF bytes
-	 * would come back changed, so such a message is refused (RFC 3516
-	 * allows NO [UNKNOWN-CTE]) rather than stored altered. */
-	if (a->binary && !a->binary_refused) {
-		for (size_t i = 0; i < res->len; i++) {
-			char ch = res->data[i];
-			if (ch == '\0' || (ch == '\n' && a->last != '\r')) {
-				a->binary_refused = true;
-				break;
-			}
-			a->last = ch;
-		}
-	}
-	if (a->ap != NULL && a->failed == STORE_OK && res->len > 0) {
-		int rc = store_append_write(a->ap, res->data, res->len);
+	if (a->failed == STORE_OK && res->len > 0 && (a->ap != NULL || a->spool != NULL)) {
+		int rc = a->spool != NULL ? store_spool_write(a->spool, res->data, res->len)
+		                          : store_append_write(a->ap, res->data, res->len);
 		if (rc != STORE_OK) {
 			a->failed = rc;
 			store_append_abort(a->ap);
 			a->ap = NULL;
+			store_spool_free(&a->spool);
 		}
 	}
 	if (res->literal_left > 0)
 		return;
+	if (a->spool != NULL) {
+		int rc = binary_to_append(s, a);
+		store_spool_free(&a->spool);
+		if (rc != STORE_OK)
+			a->failed = rc;
+	}
 	if (a->ap != NULL && store_append_finish(a->ap) != STORE_OK) {
 		if (a->failed == STORE_OK)
 			a->failed = STORE_E_INTERNAL;
@@ -239,6 +296,9 @@ void imap_append_data(struct imap_session *s, const struct imap_parse_result *re
 /* Every message of the command in one transaction, now, on this thread. */
 static int commit_all(struct imap_session *s, struct imap_append *a)
 {
+	/* Limits as accounts.db has them now: an administrator's SETQUOTA or
+	 * `mailkeep quota set` counts from this APPEND on. */
+	imap_quota_refresh(s);
 	int rc = store_txn_begin(s->store);
 	for (size_t i = 0; i < a->n; i++) {
 		struct store_append *ap = a->done[i];
@@ -257,6 +317,12 @@ static int commit_all(struct imap_session *s, struct imap_append *a)
 enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct imap_append *a = s->append;
+	if (a != NULL && a->binary_refused != NULL) {
+		const char *text = a->binary_refused;
+		imap_append_abort(s);
+		imap_tagged(s, cmd->tag, "NO", "UNKNOWN-CTE", text);
+		return IMAP_CMD_DONE;
+	}
 	if (a == NULL || (a->n == 0 && a->failed == STORE_OK)) {
 		/* No literal was streamed: the arguments were wrong. */
 		imap_append_abort(s);
@@ -266,13 +332,6 @@ enum imap_cmd_result imap_cmd_append(struct imap_session *s, const struct imap_c
 	if (a->next_arg != cmd->nargs) {
 		imap_append_abort(s);
 		imap_tagged(s, cmd->tag, "BAD", NULL, "Unexpected arguments after the message");
-		return IMAP_CMD_DONE;
-	}
-	if (a->binary_refused) {
-		imap_append_abort(s);
-		imap_tagged(s, cmd->tag, "NO", "UNKNOWN-CTE",
-		            "Binary content with NUL or bare LF bytes cannot be stored; "
-		            "send it base64-encoded");
 		return IMAP_CMD_DONE;
 	}
 	int rc = a->failed;

@@ -45,6 +45,7 @@ void imap_session_cleanup(struct imap_session *s)
 			ev_defer_cancel(s->c->loop, &s->notify_defer);
 	}
 	imap_append_abort(s);
+	imap_quota_cancel(s);
 	imap_sel_close(s);
 	if (s->store != NULL)
 		store_user_close(&s->store);

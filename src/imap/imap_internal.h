@@ -48,6 +48,8 @@ struct imap_session {
 	char user[256];
 	struct store_user *store;    /* opened on first use: imap_store() */
 	struct imap_append *append;  /* APPEND streaming in (cmd_append.c) */
+	struct imap_quota_req *quota_req; /* GETQUOTA/SETQUOTA crossing
+	                             * threads, in flight (imap_quota_req.c) */
 
 	/* The selected mailbox (imap_mailbox.c), NULL when not selected. */
 	struct imap_selected *sel;
@@ -252,6 +254,23 @@ imap_cmd_fn imap_cmd_subscribe, imap_cmd_unsubscribe;
 imap_cmd_fn imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_expunge, imap_cmd_append;
 imap_cmd_fn imap_cmd_getquota, imap_cmd_getquotaroot, imap_cmd_setquota;
 imap_cmd_fn imap_cmd_fetch, imap_cmd_search;   /* cmd_fetch.c, cmd_search.c */
+
+/* QUOTA (cmd_quota.c, imap_quota_req.c). imap_quota_refresh: the
+ * session's store takes the account's limits from accounts.db again
+ * (before an APPEND commits). imap_quota_cancel: the session ends; a
+ * request in flight is detached and frees itself. imap_session_admin: the
+ * account may SETQUOTA (QUOTASET). */
+void imap_quota_refresh(struct imap_session *s);
+void imap_quota_cancel(struct imap_session *s);
+bool imap_session_admin(struct imap_session *s);
+/* "* QUOTA root (STORAGE used limit MESSAGE used limit)", limited
+ * resources only. */
+void imap_quota_write(struct imap_session *s, const char *root, uint64_t bytes, uint64_t msgs,
+                      const struct store_quota *q);
+/* GETQUOTA of another account's root (limits NULL), or SETQUOTA of any
+ * root: checks, then crosses threads (imap_quota_req.c). */
+enum imap_cmd_result imap_quota_other(struct imap_session *s, const char *root, size_t len,
+                                      const struct store_quota *limits);
 
 /* APPEND's literals (cmd_append.c). imap_append_literal: true if the
  * announced literal belongs to an APPEND and was streamed or refused (the

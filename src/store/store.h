@@ -266,6 +266,20 @@ void store_append_abort(struct store_append *ap);
  * store_append_write is refused afterwards. */
 int store_append_finish(struct store_append *ap);
 
+/* A raw spool (store_spool.c): bytes kept exactly as given, with no line
+ * end conversion, for a message that needs a second look before it becomes
+ * a store_append (APPEND of a binary literal, RFC 3516: the mime layer
+ * re-encodes it from the mapped spool). A nameless temp file in the user's
+ * tmp/ directory; never in memory. The handle `user` must outlive it. */
+struct store_spool;
+int store_spool_begin(struct store_user *user, struct store_spool **sp_r);
+int store_spool_write(struct store_spool *sp, const void *data, size_t len);
+/* Everything written, mapped read-only until store_spool_free; no more
+ * writes after. */
+int store_spool_map(struct store_spool *sp, const char **data_r, size_t *len_r);
+/* Unmaps, closes; *sp becomes NULL. NULL is fine. */
+void store_spool_free(struct store_spool **sp);
+
 /* Delivery (SMTP/LMTP): an append into INBOX. Later: group the fsyncs of
  * concurrent deliveries (store_txn_begin around a batch does it today). */
 int store_deliver_begin(struct store_user *user, uint64_t max_size,

@@ -274,12 +274,95 @@ static void database_settings_and_reopen(void **state)
 	assert_int_equal(accounts_open(f->dir, &f->acc, &error), ACCOUNTS_ERR_INTERNAL);
 	assert_non_null(strstr(error, "newer"));
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	char restore[64];
+	snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", ACCOUNTS_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_exec(db, restore, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
 	OK(accounts_open(f->dir, &f->acc, &error));
 	struct account acct;
 	OK(accounts_user_get(f->acc, f->a, "keep@example.com", &acct, &error));
+}
+
+static void admin_attribute(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	int64_t id;
+	OK(accounts_user_add(f->acc, "root@example.com", "pw", 2, &id, &error));
+	struct account acct;
+	OK(accounts_user_get(f->acc, f->a, "root@example.com", &acct, &error));
+	assert_false(acct.admin);
+	OK(accounts_user_set_admin(f->acc, "Root@EXAMPLE.com", true, &error));
+	OK(accounts_user_get_by_id(f->acc, f->a, id, &acct, &error));
+	assert_true(acct.admin);
+	struct account *list;
+	size_t n;
+	OK(accounts_user_list(f->acc, f->a, &list, &n, &error));
+	assert_true(list[0].admin);
+	OK(accounts_user_set_admin(f->acc, "root@example.com", false, &error));
+	OK(accounts_user_get(f->acc, f->a, "root@example.com", &acct, &error));
+	assert_false(acct.admin);
+	assert_int_equal(accounts_user_set_admin(f->acc, "nobody@example.com", true, &error),
+	                 ACCOUNTS_ERR_NOT_FOUND);
+	assert_int_equal(accounts_user_set_admin(f->acc, "not an address", true, &error),
+	                 ACCOUNTS_ERR_INVALID);
+}
+
+/* A database written by a version-1 program is upgraded in place: the
+ * accounts keep everything and are not admins. */
+static void schema_1_is_migrated(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	accounts_close(&f->acc);
+	const char *dir = unit_tmpdir();
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	const char *v1 =
+		"CREATE TABLE domains (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+		"  created INTEGER NOT NULL);"
+		"CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+		"  domain_id INTEGER NOT NULL REFERENCES domains(id), password_hash TEXT NOT NULL,"
+		"  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,"
+		"  quota_bytes INTEGER NOT NULL DEFAULT 0, quota_messages INTEGER NOT NULL DEFAULT 0);"
+		"CREATE INDEX accounts_domain ON accounts(domain_id);"
+		"CREATE TABLE aliases (id INTEGER PRIMARY KEY, source TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+		"  domain_id INTEGER NOT NULL REFERENCES domains(id),"
+		"  target_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+		"  created INTEGER NOT NULL);"
+		"INSERT INTO domains VALUES (1, 'example.com', 1700000000);"
+		"INSERT INTO accounts VALUES (7, 'old@example.com', 1, '$argon2id$x', 1700000000, 1,"
+		"  2048, 5);"
+		"PRAGMA user_version = 1;";
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	OK(accounts_open(dir, &f->acc, &error));
+	struct account acct;
+	OK(accounts_user_get(f->acc, f->a, "old@example.com", &acct, &error));
+	assert_int_equal(acct.id, 7);
+	assert_true(acct.disabled);
+	assert_int_equal(acct.quota_bytes, 2048);
+	assert_int_equal(acct.quota_messages, 5);
+	assert_false(acct.admin);
+	OK(accounts_user_set_admin(f->acc, "old@example.com", true, &error));
+	accounts_close(&f->acc);
+	/* Reopening does not migrate twice. */
+	OK(accounts_open(dir, &f->acc, &error));
+	OK(accounts_user_get(f->acc, f->a, "old@example.com", &acct, &error));
+	assert_true(acct.admin);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), ACCOUNTS_SCHEMA_VERSION);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	unit_rmtree(dir);
 }
 
 static void open_creates_missing_data_dir(void **state)
@@ -307,6 +390,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(domains_add_del_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(database_settings_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_creates_missing_data_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_attribute, setup, teardown),
+		cmocka_unit_test_setup_teardown(schema_1_is_migrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
