@@ -1,4 +1,4 @@
-/* DATA and BDAT: the message into a spool file, then local delivery. */
+/* DATA and BDAT: the message into the spool, then local delivery. */
 #include "smtp/smtp_internal.h"
 #include "smtp/smtp_trace.h"
 #include "lib/date.h"
@@ -281,7 +281,7 @@ static int queue_remote(struct smtp_session *s, struct smtp_job *job)
 		.smtputf8 = s->mail.smtputf8,
 		.prefix = job->prefix,
 		.prefix_len = job->prefix_len,
-		.body_fd = job->spool.fd,
+		.body_fd = smtp_spool_fd(&job->spool),  /* -1: queue_submit fails */
 		.body_size = job->spool.size,
 	};
 	job->arg = s;
@@ -336,8 +336,8 @@ static void finish_message(struct smtp_session *s)
 		t->flags = STORE_SEEN;
 	}
 	build_prefix(s, job, id);
-	job->spool = s->spool;  /* the job owns the file now */
-	s->spool.fd = -1;
+	job->spool = s->spool;  /* the job owns the spool now */
+	smtp_spool_forget(&s->spool);
 	conn_log(s->c, LOGL_INFO, "message id=%s size=%llu rcpts=%zu", id,
 	         (unsigned long long)d->size, s->n_rcpts);
 	s->job = job;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,24 +17,14 @@
 
 int smtp_spool_open(struct smtp_spool *sp, const char *data_dir)
 {
+	memset(sp, 0, sizeof(*sp));
 	sp->fd = -1;
-	sp->size = 0;
-	sp->err = 0;
-	int n = snprintf(sp->path, sizeof(sp->path), "%s/spool", data_dir);
-	if (n < 0 || (size_t)n >= sizeof(sp->path) - 16) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (mkdir(sp->path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	memcpy(sp->path + n, "/smtp-XXXXXX", 13);
-	sp->fd = mkostemp(sp->path, O_CLOEXEC);
-	return sp->fd < 0 ? -1 : 0;
+	sp->data_dir = data_dir;
+	return 0;
 }
 
-void smtp_spool_write(struct smtp_spool *sp, const void *p, size_t n)
+static void spool_write_fd(struct smtp_spool *sp, const char *s, size_t n)
 {
-	const char *s = p;
 	while (n > 0 && sp->err == 0) {
 		ssize_t w = write(sp->fd, s, n);
 		if (w < 0 && errno == EINTR)
@@ -44,17 +35,106 @@ void smtp_spool_write(struct smtp_spool *sp, const void *p, size_t n)
 		}
 		s += w;
 		n -= (size_t)w;
-		sp->size += (uint64_t)w;
 	}
+}
+
+/* The message outgrew memory: on to a file, with what was in memory. */
+static int spool_to_file(struct smtp_spool *sp)
+{
+	int n = snprintf(sp->path, sizeof(sp->path), "%s/spool", sp->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(sp->path) - 16) {
+		sp->path[0] = '\0';
+		return ENAMETOOLONG;
+	}
+	if (mkdir(sp->path, 0700) < 0 && errno != EEXIST) {
+		sp->path[0] = '\0';
+		return errno;
+	}
+	memcpy(sp->path + n, "/smtp-XXXXXX", 13);
+	sp->fd = mkostemp(sp->path, O_CLOEXEC);
+	if (sp->fd < 0) {
+		sp->path[0] = '\0';
+		return errno;
+	}
+	spool_write_fd(sp, sp->mem, (size_t)sp->size);
+	free(sp->mem);
+	sp->mem = NULL;
+	sp->mem_cap = 0;
+	return sp->err;
+}
+
+void smtp_spool_write(struct smtp_spool *sp, const void *p, size_t n)
+{
+	if (sp->err != 0 || n == 0)
+		return;
+	if (sp->fd < 0 && sp->size + n > SMTP_SPOOL_MEM_MAX)
+		sp->err = spool_to_file(sp);
+	if (sp->err != 0)
+		return;
+	if (sp->fd >= 0) {
+		spool_write_fd(sp, p, n);
+	} else {
+		if (sp->size + n > sp->mem_cap) {
+			size_t cap = sp->mem_cap ? sp->mem_cap : 8192;
+			while (cap < sp->size + n)
+				cap *= 2;
+			if (cap > SMTP_SPOOL_MEM_MAX)
+				cap = SMTP_SPOOL_MEM_MAX;
+			sp->mem = xrealloc(sp->mem, cap);
+			sp->mem_cap = cap;
+		}
+		memcpy(sp->mem + sp->size, p, n);
+	}
+	if (sp->err == 0)
+		sp->size += n;
+}
+
+const char *smtp_spool_mem(const struct smtp_spool *sp)
+{
+	return sp->fd < 0 ? (sp->mem != NULL ? sp->mem : "") : NULL;
+}
+
+int smtp_spool_fd(struct smtp_spool *sp)
+{
+	if (sp->fd >= 0)
+		return sp->fd;
+	int fd = memfd_create("mailkeep-spool", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	sp->fd = fd;   /* path stays "": nothing to unlink */
+	spool_write_fd(sp, sp->mem, (size_t)sp->size);
+	if (sp->err != 0) {
+		errno = sp->err;
+		return -1;
+	}
+	free(sp->mem);
+	sp->mem = NULL;
+	sp->mem_cap = 0;
+	return fd;
 }
 
 void smtp_spool_discard(struct smtp_spool *sp)
 {
-	if (sp->fd < 0)
-		return;
-	close(sp->fd);
-	unlink(sp->path);
+	free(sp->mem);
+	sp->mem = NULL;
+	sp->mem_cap = 0;
+	if (sp->fd >= 0) {
+		close(sp->fd);
+		if (sp->path[0] != '\0')
+			unlink(sp->path);
+	}
 	sp->fd = -1;
+	sp->path[0] = '\0';
+	sp->size = 0;
+}
+
+void smtp_spool_forget(struct smtp_spool *sp)
+{
+	sp->fd = -1;
+	sp->mem = NULL;
+	sp->mem_cap = 0;
+	sp->path[0] = '\0';
+	sp->size = 0;
 }
 
 /* ---- store errors -------------------------------------------------------- */
@@ -95,8 +175,14 @@ static int deliver_one(struct smtp_job *job, struct smtp_target *t, struct store
 		store_append_abort(ap);
 		return rc;
 	}
+	/* Small: straight from memory (the usual case); else from the file. */
+	const char *mem = smtp_spool_mem(&job->spool);
+	if (mem != NULL && (rc = store_append_write(ap, mem, (size_t)job->spool.size)) < 0) {
+		store_append_abort(ap);
+		return rc;
+	}
 	uint64_t off = 0;
-	while (off < job->spool.size) {
+	while (mem == NULL && off < job->spool.size) {
 		size_t want = sizeof(copy_buf);
 		if (job->spool.size - off < want)
 			want = (size_t)(job->spool.size - off);

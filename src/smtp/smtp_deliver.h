@@ -6,8 +6,11 @@
  * only be used on runtime_worker_for_user(id)'s thread. So:
  *
  *   1. the session streams the message (already unstuffed, CRLF-checked and
- *      size-limited) into a spool file, <data_dir>/spool/smtp-XXXXXX
- *      (smtp_spool_*), unlinked when the job ends;
+ *      size-limited) into a spool (smtp_spool_*): memory while it is at
+ *      most SMTP_SPOOL_MEM_MAX bytes, else a file <data_dir>/spool/smtp-XXXXXX,
+ *      unlinked when the job ends. Nothing is acknowledged from the spool
+ *      (the store makes the message durable), so it need not survive a
+ *      crash, and most messages never cost a file;
  *   2. smtp_job_start() posts one task per target to the owner worker's
  *      loop; there the user's store is opened, the message appended
  *      (prefix + spool bytes, durable on STORE_OK) and the store closed,
@@ -42,20 +45,36 @@
 
 /* ---- spool -------------------------------------------------------------- */
 
+/* Messages up to this size are spooled in memory (a session holds at most
+ * this much per message in flight). */
+#define SMTP_SPOOL_MEM_MAX (64 * 1024)
+
 struct smtp_spool {
-	int fd;              /* -1 when closed */
-	char path[512];
+	int fd;              /* the file (or memfd), -1 if none */
+	char path[512];      /* the file's path, "" for none or a memfd */
 	uint64_t size;
 	int err;             /* errno of the first failed write, 0 if none */
+	char *mem;           /* the bytes while in memory (fd < 0) */
+	size_t mem_cap;
+	const char *data_dir;
 };
 
-/* Create <data_dir>/spool/ (0700) if needed and a fresh file in it.
- * 0, or -1 with errno. */
+/* A new, empty spool (in memory; nothing can fail yet). Returns 0. */
 int smtp_spool_open(struct smtp_spool *sp, const char *data_dir);
-/* Append; a failure is remembered in sp->err (checked once at the end). */
+/* Append; beyond SMTP_SPOOL_MEM_MAX the bytes move to a file in
+ * <data_dir>/spool/ (created 0700 if needed). A failure is remembered in
+ * sp->err (checked once at the end). */
 void smtp_spool_write(struct smtp_spool *sp, const void *p, size_t n);
-/* Close and unlink (no-op when closed). */
+/* The whole message in memory, or NULL if it is in a file. */
+const char *smtp_spool_mem(const struct smtp_spool *sp);
+/* A descriptor to pread() the message from (the outbound queue wants
+ * one): the file, or for a message in memory a memfd made now and kept.
+ * -1 with errno on failure. */
+int smtp_spool_fd(struct smtp_spool *sp);
+/* Free the memory, close and unlink the file (no-op when empty). */
 void smtp_spool_discard(struct smtp_spool *sp);
+/* The spool was handed over (struct copy): forget it without freeing. */
+void smtp_spool_forget(struct smtp_spool *sp);
 
 /* ---- jobs --------------------------------------------------------------- */
 

@@ -5,9 +5,12 @@
  * module's ENVELOPE/BODYSTRUCTURE strings verbatim).
  *
  * Embedded backend layout (never derived from mailbox names):
- *   <data_dir>/users/<id>/store.db            SQLite, WAL, synchronous=FULL
- *   <data_dir>/users/<id>/blobs/ab/<sha256>   immutable message bytes
- *   <data_dir>/users/<id>/tmp/                appends in progress
+ *   <data_dir>/users/<id>/store.db            SQLite, WAL, synchronous=FULL;
+ *                                             also the bytes of messages of
+ *                                             at most 64 KiB (table blob_data)
+ *   <data_dir>/users/<id>/blobs/ab/<sha256>   bytes of larger messages,
+ *                                             immutable
+ *   <data_dir>/users/<id>/tmp/                large appends in progress
  *
  * Threads. A user's store is used by one thread at a time (DESIGN.md
  * principle 4). Handles opened on one thread stay on it. Every session
@@ -28,8 +31,15 @@
  * handle of that user.
  *
  * Durability. When a call that changes messages returns STORE_OK the
- * change is durable: blob written, fsync'd, renamed, its directory
- * fsync'd, then the transaction committed with synchronous=FULL.
+ * change is durable: a large message's blob file written, fsync'd,
+ * renamed and its directory fsync'd, then the transaction (holding small
+ * messages' bytes) committed with synchronous=FULL.
+ *
+ * Search index. New messages are added to the trigram index after the
+ * transaction that stored them, not inside it (store_index.c): on a
+ * server thread when its commits pause, at the latest before a search
+ * that reads the index, and by a writer whose commit leaves more than
+ * STORE_INDEX_BACKLOG messages waiting. Searches always see every message.
  *
  * Quota. Bytes and message count per account, summed over message rows:
  * a copied message counts again (that is what the user sees), although
@@ -95,6 +105,14 @@ int store_user_quota(struct store_user *user, uint64_t *bytes_r,
 /* Picks up changes committed by other threads/processes and calls the
  * watchers (see store_watch). Cheap when nothing changed. */
 int store_user_poll(struct store_user *user);
+
+/* Adds at most `max` waiting messages to the search index, in one
+ * transaction of its own (no fsync: the index is derived, and a crash only
+ * leaves those messages waiting again). *more_r (may be NULL): messages
+ * are still waiting. Refused inside a transaction. The server's threads
+ * do this by themselves when idle; tests and tools may call it. */
+#define STORE_INDEX_BACKLOG 2000
+int store_index_pending(struct store_user *user, unsigned max, bool *more_r);
 
 /* Groups several changes into one transaction (MULTIAPPEND, a batch of
  * deliveries: one fsync). Nests; only the outermost commit writes, and
@@ -216,6 +234,13 @@ void store_mailbox_close(struct store_mailbox **mb);
 /* The current messages, ascending by UID. Valid until the next store call.
  * FETCH 1:* (FLAGS) is a walk of this array. */
 const struct store_msg *store_mailbox_msgs(struct store_mailbox *mb, size_t *n_r);
+/* The same without first looking for other connections' commits (one
+ * SQL statement saved): for a caller whose command has just made a store
+ * call, such as the untagged updates written before a tagged reply. */
+const struct store_msg *store_mailbox_msgs_nopoll(struct store_mailbox *mb, size_t *n_r);
+/* Their UIDs alone, packed (a session's sequence map is a copy). NULL
+ * when n is 0. Valid as store_mailbox_msgs. */
+const uint32_t *store_mailbox_uids(struct store_mailbox *mb, size_t *n_r);
 /* The entry for uid, or NULL if there is none. O(log n). */
 const struct store_msg *store_mailbox_find(struct store_mailbox *mb, uint32_t uid);
 /* Fresh counts for the selected mailbox (as store_mailbox_status). */
@@ -250,7 +275,8 @@ struct store_append_opts {
 };
 
 /* Streams one message in: begin, write chunks, commit (or abort). The
- * bytes go to a temp file, never all in memory. max_size 0 = no limit;
+ * first STORE_INLINE_MAX (64 KiB) bytes stay in memory; a larger message
+ * goes on to a temp file, never all in memory. max_size 0 = no limit;
  * beyond it store_append_write fails with STORE_E_LIMIT. */
 int store_append_begin(struct store_user *user, const char *mailbox, uint64_t max_size,
                        struct store_append **ap_r);
@@ -262,7 +288,9 @@ int store_append_commit(struct store_append *ap, const struct store_append_opts 
 void store_append_abort(struct store_append *ap);
 /* The message is complete but will be committed later (MULTIAPPEND waits
  * for its last literal): closes the temp file and frees the write buffer,
- * so a waiting message costs a few hundred bytes and no descriptor.
+ * so a waiting message costs a few hundred bytes and no descriptor; a
+ * small one keeps just its bytes in memory while the waiting messages of
+ * the thread hold at most 4 MiB, else it goes to a temp file too.
  * store_append_write is refused afterwards. */
 int store_append_finish(struct store_append *ap);
 
@@ -280,8 +308,9 @@ int store_spool_map(struct store_spool *sp, const char **data_r, size_t *len_r);
 /* Unmaps, closes; *sp becomes NULL. NULL is fine. */
 void store_spool_free(struct store_spool **sp);
 
-/* Delivery (SMTP/LMTP): an append into INBOX. Later: group the fsyncs of
- * concurrent deliveries (store_txn_begin around a batch does it today). */
+/* Delivery (SMTP/LMTP): an append into INBOX. Concurrent deliveries share
+ * one transaction and one fsync when the caller puts store_txn_begin and
+ * store_txn_commit around the batch. */
 int store_deliver_begin(struct store_user *user, uint64_t max_size,
                         struct store_append **ap_r);
 
@@ -379,7 +408,7 @@ struct store_msg_info {
 	int64_t internal_date;      /* unix seconds */
 	int internal_tz;            /* minutes east of UTC */
 	uint64_t size, header_size;
-	char hash[65];              /* blob id (sha256 hex) */
+	char hash[65];              /* content id (sha256 hex of the bytes) */
 	/* Cached strings (arena, "" when not wanted or not available). */
 	const char *envelope, *bodystructure, *body;
 	const char *from, *to, *cc, *subject, *message_id;
@@ -394,9 +423,12 @@ int store_fetch_begin(struct store_mailbox *mb, const struct store_uidset *set,
 int store_fetch_next(struct store_fetch *f, struct arena *a, struct store_msg_info *info);
 void store_fetch_end(struct store_fetch **f);
 
-/* The message bytes: a read-only fd (caller closes) positioned at 0. */
+/* The message bytes: a read-only fd (caller closes) positioned at 0 (the
+ * blob file, or a sealed memfd holding an inline message's bytes). */
 int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64_t *size_r);
-/* A read-only mapping of the whole message; release with store_unmap. */
+/* A read-only mapping of the whole message (of the blob file, or an
+ * anonymous one holding a copy of an inline message); release with
+ * store_unmap. */
 int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_r,
                       size_t *len_r);
 void store_unmap(const char *data, size_t len);
@@ -455,8 +487,10 @@ struct store_finding {
 	const char *text;
 };
 /* `mailkeep check USER`: database integrity, counts, blobs vs rows (a
- * missing blob is an error, an unreferenced one is collected), blob
- * refcounts, UID/modseq invariants, quota totals. */
+ * missing blob file or inline body, or one whose size or hash is wrong, is
+ * an error; an unreferenced file is collected), blob refcounts, UID/modseq
+ * invariants, quota totals, messages missing from the search index (queued
+ * again). */
 int store_check(struct store_user *user, struct arena *a, struct store_finding **f_r,
                 size_t *n_r);
 

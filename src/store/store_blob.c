@@ -1,8 +1,10 @@
-/* store_blob.c: immutable content-addressed message files and their
- * reference counts. A file is made durable (fsync, rename, directory
- * fsync) before the transaction that references it commits; a file whose
- * last reference goes is unlinked after the commit, through the blob_gc
- * table so that a crash in between only delays it. */
+/* store_blob.c: content-addressed message bytes and their reference
+ * counts. A blob of at most STORE_INLINE_MAX bytes is a row of blob_data,
+ * written in the transaction that references it. A larger one is an
+ * immutable file, made durable (fsync, rename, directory fsync) before
+ * the transaction that references it commits; a file whose last
+ * reference goes is unlinked after the commit, through the blob_gc table
+ * so that a crash in between only delays it. */
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
@@ -88,29 +90,58 @@ static int bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 	return t != NULL ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
-int blob_install(struct store_user *u, const char *tmp_path, const char *hash, uint64_t size,
-                 const struct store_summary *sum, int64_t *id_r)
+/* Moves the complete temp file to the blob's address. The directory
+ * blobs/ab exists after the first blob with that prefix: try the rename
+ * first, so the common case costs no mkdir. */
+static int install_file(struct store_user *u, const char *tmp_path, const char *hash)
+{
+	struct store_account *acct = u->acct;
+	char path[4200];
+	if (blob_path(acct, hash, path, sizeof(path)) < 0)
+		return store_fail(u, STORE_E_INTERNAL, "blob path too long");
+	if (rename(tmp_path, path) < 0) {
+		if (errno != ENOENT)
+			return store_fail(u, STORE_E_INTERNAL, "rename blob: %s", strerror(errno));
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		if (mkdir(path, 0700) == 0)
+			acct->sync_blobs_dir = true;   /* its entry in blobs/ is synced too */
+		else if (errno != EEXIST)
+			return store_fail(u, STORE_E_INTERNAL, "mkdir blobs: %s", strerror(errno));
+		*slash = '/';
+		if (rename(tmp_path, path) < 0)
+			return store_fail(u, STORE_E_INTERNAL, "rename blob: %s", strerror(errno));
+	}
+	/* Made durable with the others of the transaction, before COMMIT. */
+	PUSH(acct->new_blobs, acct->n_new_blobs, acct->cap_new_blobs, xstrdup(path));
+	/* A file left to collect under this hash is in use again. */
+	sqlite3_stmt *s = stmt(acct, ST_GC_DELETE);
+	if (s == NULL)
+		return store_dbfail(u, "gc");
+	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return store_dbfail(u, "gc");
+	return STORE_OK;
+}
+
+int blob_install(struct store_user *u, const char *tmp_path, const char *data,
+                 const char *hash, uint64_t size, const struct store_summary *sum,
+                 int64_t *id_r)
 {
 	struct store_account *acct = u->acct;
 	int rc = blob_lookup(u, hash, id_r);
 	if (rc == STORE_OK) {
-		unlink(tmp_path);
+		if (tmp_path != NULL)
+			unlink(tmp_path);
 		return blob_ref(u, *id_r, 1);
 	}
 	if (rc != STORE_E_NOTFOUND)
 		return rc;
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", acct->dir, hash);
-	if (mkdir(dir, 0700) == 0) {
-		acct->sync_blobs_dir = true;
-	} else if (errno != EEXIST) {
-		return store_fail(u, STORE_E_INTERNAL, "mkdir blobs: %s", strerror(errno));
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, hash);
-	if (rename(tmp_path, path) < 0)
-		return store_fail(u, STORE_E_INTERNAL, "rename blob: %s", strerror(errno));
-	/* Made durable with the others of the transaction, before COMMIT. */
-	PUSH(acct->new_blobs, acct->n_new_blobs, acct->cap_new_blobs, xstrdup(path));
+	bool inl = data != NULL;
+	if (!inl && (rc = install_file(u, tmp_path, hash)) < 0)
+		return rc;
+	if (inl && tmp_path != NULL)
+		unlink(tmp_path);
 	sqlite3_stmt *s = stmt(acct, ST_BLOB_INSERT);
 	if (s == NULL)
 		return store_dbfail(u, "blob insert");
@@ -127,45 +158,46 @@ int blob_install(struct store_user *u, const char *tmp_path, const char *hash, u
 	bind_text_or_null(s, 9, sum->body);
 	bind_text_or_null(s, 10, sum->message_id);
 	bind_text_or_null(s, 11, sum->preview);
+	sqlite3_bind_int(s, 12, inl);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return store_dbfail(u, "blob insert");
 	*id_r = sqlite3_last_insert_rowid(acct->db);
-	if ((s = stmt(acct, ST_FTS_INSERT)) == NULL)
-		return store_dbfail(u, "index");
-	sqlite3_bind_int64(s, 1, *id_r);
-	const char *cols[] = { sum->from, sum->to, sum->cc, sum->bcc, sum->subject, sum->headers,
-	                       sum->text };
-	for (int i = 0; i < 7; i++)
-		bind_text_or_null(s, i + 2, cols[i]);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_dbfail(u, "index");
-	if ((s = stmt(acct, ST_GC_DELETE)) == NULL)
-		return store_dbfail(u, "gc");
-	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_dbfail(u, "gc");
-	return blob_ref(u, *id_r, 1);
+	if (inl) {
+		if ((s = stmt(acct, ST_DATA_INSERT)) == NULL)
+			return store_dbfail(u, "blob data");
+		sqlite3_bind_int64(s, 1, *id_r);
+		sqlite3_bind_blob64(s, 2, data, size, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return store_dbfail(u, "blob data");
+	}
+	/* The row was inserted with its first reference. */
+	return index_queue(u, *id_r);
 }
 
 int blob_collect_unused(struct store_user *u)
 {
 	struct store_account *acct = u->acct;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(acct->db, "SELECT id, hash FROM blob WHERE refs <= 0", -1, &s,
-	                       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(acct->db, "SELECT id, hash, inline FROM blob WHERE refs <= 0", -1,
+	                       &s, NULL) != SQLITE_OK)
 		return store_dbfail(u, "collect");
 	int rc = STORE_OK;
 	while (rc == STORE_OK && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(s, 0);
 		const char *hash = (const char *)sqlite3_column_text(s, 1);
+		bool has_file = sqlite3_column_int(s, 2) == 0;
 		sqlite3_stmt *w;
-		if ((w = stmt(acct, ST_GC_INSERT)) == NULL)
-			rc = STORE_E_INTERNAL;
-		else {
-			sqlite3_bind_text(w, 1, hash, -1, SQLITE_STATIC);
-			if (sqlite3_step(w) != SQLITE_DONE)
+		/* Inline bytes and the index queue go with the row (ON DELETE
+		 * CASCADE); only a file needs collecting after the commit. */
+		if (has_file) {
+			if ((w = stmt(acct, ST_GC_INSERT)) == NULL) {
 				rc = STORE_E_INTERNAL;
-			sqlite3_reset(w);
+			} else {
+				sqlite3_bind_text(w, 1, hash, -1, SQLITE_STATIC);
+				if (sqlite3_step(w) != SQLITE_DONE)
+					rc = STORE_E_INTERNAL;
+				sqlite3_reset(w);
+			}
 		}
 		enum stmt_id del[] = { ST_FTS_DELETE, ST_BLOB_DELETE };
 		for (int i = 0; i < 2 && rc == STORE_OK; i++) {
@@ -178,17 +210,18 @@ int blob_collect_unused(struct store_user *u)
 				sqlite3_reset(w);
 			}
 		}
-		if (rc == STORE_OK)
+		if (rc == STORE_OK && has_file)
 			PUSH(acct->dead_blobs, acct->n_dead_blobs, acct->cap_dead_blobs, xstrdup(hash));
 	}
 	sqlite3_finalize(s);
 	return rc == STORE_OK ? STORE_OK : store_dbfail(u, "collect");
 }
 
-/* Unlinks a blob file unless a row references the hash again. */
+/* Unlinks a blob file unless a file-backed row references the hash again
+ * (an inline row with the same bytes does not need the file). */
 static void unlink_unused(struct store_account *acct, const char *hash)
 {
-	sqlite3_stmt *s = stmt(acct, ST_BLOB_BY_HASH);
+	sqlite3_stmt *s = stmt(acct, ST_BLOB_FILE_BY_HASH);
 	if (s == NULL)
 		return;
 	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);

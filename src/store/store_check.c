@@ -1,10 +1,12 @@
 /* store_check.c: `mailkeep check USER`: find (and where it is safe,
- * repair) inconsistencies between the database and the blob files. */
+ * repair) inconsistencies between the database, the inline bodies, the
+ * blob files and the search index. */
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
 
 #include <dirent.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,76 @@ static void check_refs_and_quota(sqlite3 *db, struct findings *f)
 		add(f, STORE_FINDING_FIXED, "%d index rows without a blob removed", sqlite3_changes(db));
 }
 
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Every blob row needs its bytes: a file of the right size, or an inline
+ * body of the right size whose hash is the row's (they are small, so
+ * hashing them all is cheap). */
+static void check_bodies(struct store_account *acct, struct findings *f)
+{
+	sqlite3_stmt *s;
+	char path[4200], hex[65];
+	struct stat st;
+	if (sqlite3_prepare_v2(acct->db, "SELECT b.hash, b.size, b.inline, d.data, d.id IS NOT NULL"
+	                       " FROM blob b LEFT JOIN blob_data d ON d.id = b.id", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *hash = (const char *)sqlite3_column_text(s, 0);
+		int64_t size = sqlite3_column_int64(s, 1);
+		bool has_data = sqlite3_column_int(s, 4) != 0;
+		if (sqlite3_column_int(s, 2) == 0) {
+			blob_path(acct, hash, path, sizeof(path));
+			if (stat(path, &st) < 0)
+				add(f, STORE_FINDING_ERROR, "blob %s: file missing", hash);
+			else if ((int64_t)st.st_size != size)
+				add(f, STORE_FINDING_ERROR, "blob %s: size %lld, expected %lld", hash,
+				    (long long)st.st_size, (long long)size);
+			if (has_data)
+				add(f, STORE_FINDING_ERROR, "blob %s: a file and inline bytes", hash);
+			continue;
+		}
+		const void *data = sqlite3_column_blob(s, 3);
+		int64_t len = sqlite3_column_bytes(s, 3);
+		if (!has_data) {
+			add(f, STORE_FINDING_ERROR, "blob %s: inline body missing", hash);
+		} else if (len != size) {
+			add(f, STORE_FINDING_ERROR, "blob %s: inline body of %lld bytes, expected %lld",
+			    hash, (long long)len, (long long)size);
+		} else {
+			sha256_hex(data != NULL ? data : "", (size_t)len, hex);
+			if (strcmp(hex, hash) != 0)
+				add(f, STORE_FINDING_ERROR, "blob %s: inline body damaged (its hash is %s)",
+				    hash, hex);
+		}
+	}
+	sqlite3_finalize(s);
+}
+
+/* A message missing from the search index and not waiting for it would
+ * never be found by text: queue it again. */
+static void check_index(struct store_user *u, struct findings *f)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(u->acct->db, "SELECT id, hash FROM blob WHERE id NOT IN"
+	                       " (SELECT id FROM fts_docsize) AND id NOT IN"
+	                       " (SELECT id FROM fts_pending)", -1, &s, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (index_queue(u, sqlite3_column_int64(s, 0)) == STORE_OK)
+			add(f, STORE_FINDING_FIXED, "blob %s: not in the search index, queued",
+			    sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+}
+
 static bool is_hash(const char *s)
 {
 	if (strlen(s) != 64)
@@ -157,25 +229,14 @@ static bool is_hash(const char *s)
 	return true;
 }
 
-/* Blob rows need their file; files need a row (else collected). */
+/* Files need a file-backed row (else collected). */
 static void check_files(struct store_account *acct, struct findings *f)
 {
-	sqlite3_stmt *s;
-	char path[4200];
 	struct stat st;
-	if (sqlite3_prepare_v2(acct->db, "SELECT hash, size FROM blob", -1, &s, NULL) == SQLITE_OK) {
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			const char *hash = (const char *)sqlite3_column_text(s, 0);
-			blob_path(acct, hash, path, sizeof(path));
-			if (stat(path, &st) < 0)
-				add(f, STORE_FINDING_ERROR, "blob %s: file missing", hash);
-			else if ((int64_t)st.st_size != sqlite3_column_int64(s, 1))
-				add(f, STORE_FINDING_ERROR, "blob %s: size %lld, expected %lld", hash,
-				    (long long)st.st_size, (long long)sqlite3_column_int64(s, 1));
-		}
-		sqlite3_finalize(s);
-	}
 	time_t old = time(NULL) - ORPHAN_MIN_AGE;
+	sqlite3_stmt *s = stmt(acct, ST_BLOB_FILE_BY_HASH);
+	if (s == NULL)
+		return;
 	for (int i = 0; i < 256; i++) {
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/blobs/%02x", acct->dir, i);
@@ -186,9 +247,12 @@ static void check_files(struct store_account *acct, struct findings *f)
 		while ((e = readdir(d)) != NULL) {
 			if (e->d_name[0] == '.')
 				continue;
-			int64_t id;
-			struct store_user tmp = { .acct = acct };
-			bool known = is_hash(e->d_name) && blob_lookup(&tmp, e->d_name, &id) == STORE_OK;
+			bool known = false;
+			if (is_hash(e->d_name)) {
+				sqlite3_reset(s);
+				sqlite3_bind_text(s, 1, e->d_name, -1, SQLITE_TRANSIENT);
+				known = sqlite3_step(s) == SQLITE_ROW;
+			}
 			if (known || fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_mtime > old)
 				continue;
 			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
@@ -196,6 +260,7 @@ static void check_files(struct store_account *acct, struct findings *f)
 		}
 		closedir(d);
 	}
+	sqlite3_reset(s);
 }
 
 int store_check(struct store_user *u, struct arena *a, struct store_finding **f_r, size_t *n_r)
@@ -213,6 +278,8 @@ int store_check(struct store_user *u, struct arena *a, struct store_finding **f_
 		txn_rollback(u);
 		return rc;
 	}
+	check_bodies(u->acct, &f);
+	check_index(u, &f);
 	check_files(u->acct, &f);
 	if ((rc = txn_commit(u)) < 0)
 		return rc;

@@ -1,17 +1,12 @@
-/* store_fetch.c: cached per-message data, message bytes, and the change
- * log (CONDSTORE/QRESYNC). */
+/* store_fetch.c: cached per-message data and the change log
+ * (CONDSTORE/QRESYNC). The message bytes are store_body.c's. */
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 struct store_fetch {
 	struct store_mailbox *mb;
@@ -28,6 +23,9 @@ int store_fetch_begin(struct store_mailbox *mb, const struct store_uidset *set,
 	*f_r = NULL;
 	int rc = account_sync(u);
 	if (rc < 0)
+		return rc;
+	/* The decoded headers are read from the search index. */
+	if ((want & STORE_WANT_HEADERS) && (rc = index_catch_up(u)) < 0)
 		return rc;
 	/* One statement stepped per range: the cached strings are read only
 	 * when asked for, so FLAGS-only loops stay cheap. */
@@ -125,56 +123,6 @@ void store_fetch_end(struct store_fetch **f)
 	sqlite3_finalize((*f)->s);
 	free(*f);
 	*f = NULL;
-}
-
-int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64_t *size_r)
-{
-	struct store_user *u = mb->user;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT b.hash, b.size FROM message m JOIN blob b"
-	                       " ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND m.uid = ?2",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_dbfail(u, "open");
-	sqlite3_bind_int64(s, 1, mb->v->id);
-	sqlite3_bind_int64(s, 2, uid);
-	char path[4200];
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return store_fail(u, STORE_E_EXPUNGED, "message was expunged");
-	}
-	blob_path(u->acct, (const char *)sqlite3_column_text(s, 0), path, sizeof(path));
-	uint64_t size = (uint64_t)sqlite3_column_int64(s, 1);
-	sqlite3_finalize(s);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return store_fail(u, STORE_E_INTERNAL, "message file missing: %s", strerror(errno));
-	*fd_r = fd;
-	if (size_r != NULL)
-		*size_r = size;
-	return STORE_OK;
-}
-
-int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_r,
-                      size_t *len_r)
-{
-	int fd;
-	uint64_t size;
-	int rc = store_message_open(mb, uid, &fd, &size);
-	if (rc < 0)
-		return rc;
-	void *p = size > 0 ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-	close(fd);
-	if (p == MAP_FAILED)
-		return store_fail(mb->user, STORE_E_INTERNAL, "mmap: %s", strerror(errno));
-	*data_r = p != NULL ? p : "";
-	*len_r = size;
-	return STORE_OK;
-}
-
-void store_unmap(const char *data, size_t len)
-{
-	if (len > 0)
-		munmap((void *)data, len);
 }
 
 int store_changes_since(struct store_mailbox *mb, uint64_t since, struct arena *a,

@@ -20,10 +20,18 @@ struct view {
 	int64_t id;                 /* mailbox row id */
 	char *name;
 	uint32_t uidvalidity, uidnext, recent_uid;
+	uint32_t recent_saved;      /* recent_uid as store.db has it (claims
+	                               are written with the next change) */
 	uint64_t highestmodseq;
 	unsigned special_use;
 	struct store_msg *msgs;
+	uint32_t *uids;             /* msgs[i].uid, packed (a session's map
+	                               is a memcpy of it) */
 	size_t n, cap;
+	/* SELECT/STATUS counts, kept until the next change to msgs. */
+	bool counts_ok;
+	uint32_t unseen, first_unseen;
+	uint64_t size;
 	char *kw[STORE_KEYWORDS_MAX];
 	unsigned handles;           /* open store_mailbox handles */
 	/* Changes since the last notification (after commit). */
@@ -59,9 +67,13 @@ enum stmt_id {
 	ST_MSG_INSERT, ST_MSG_FLAGS, ST_MSG_GET, ST_MSG_DELETE,
 	ST_TOMB_INSERT,
 	ST_BLOB_BY_HASH, ST_BLOB_INSERT, ST_BLOB_REF, ST_BLOB_GET_REFS, ST_BLOB_DELETE,
+	ST_BLOB_FILE_BY_HASH, ST_DATA_INSERT, ST_MSG_BODY, ST_BLOB_BODY,
 	ST_GC_INSERT, ST_GC_DELETE, ST_FTS_INSERT, ST_FTS_DELETE,
+	ST_PENDING_INSERT, ST_PENDING_DELETE, ST_PENDING_LIST, ST_PENDING_COUNT,
 	ST_QUOTA_GET, ST_QUOTA_ADD,
-	ST_KW_INSERT, ST_DATA_VERSION,
+	ST_KW_INSERT, ST_KW_LIST, ST_DATA_VERSION,
+	/* Slots of stmt_cached() (store_stmt_cache.c): no fixed SQL. */
+	ST_CACHE_FIRST, ST_CACHE_LAST = ST_CACHE_FIRST + 15,
 	ST__COUNT
 };
 
@@ -93,6 +105,10 @@ struct store_account {
 	/* blob_gc rows whose files are gone, deleted in the next transaction */
 	char **done_gc;
 	size_t n_done_gc, cap_done_gc;
+	/* blobs queued for the search index in the open transaction */
+	size_t queued_index;
+	bool indexing;              /* index_pending running: no recursion */
+	bool unindexed;             /* for the idle indexer (store_index.c) */
 };
 
 /* store_user.c */
@@ -108,6 +124,16 @@ void txn_rollback(struct store_user *u);
 void txn_abort_clean(struct store_user *u);
 /* Picks up other connections' commits into the loaded views. */
 int account_sync(struct store_user *u);
+/* The accounts open on this thread, linked by next. */
+struct store_account *accounts_open_here(void);
+
+/* store_stmt_cache.c: a statement whose SQL is built at run time (a
+ * FETCH's columns, a SEARCH's criteria), prepared once per connection and
+ * kept in the ST_CACHE_* slots, reset and unbound. Give it back with
+ * stmt_release(s, *owned_r) (*owned_r: the kept one was busy, this is a
+ * private copy). */
+sqlite3_stmt *stmt_cached(struct store_account *acct, const char *sql, bool *owned_r);
+void stmt_release(sqlite3_stmt *s, bool owned);   /* reset, or finalize if owned */
 
 /* store_schema.c */
 int schema_open(struct store_account *acct, const char **error_r);
@@ -177,19 +203,30 @@ int keywords_load(struct store_user *u, struct view *v);
 
 struct store_summary;
 
+/* Messages of at most this many bytes keep their bytes inside store.db
+ * (table blob_data, written in the transaction that references them), so
+ * a group of deliveries costs one WAL fsync and no file, inode or
+ * directory operation. Larger ones are immutable blob files. The rule
+ * depends on the size only: a message is inline iff size <= this. */
+#define STORE_INLINE_MAX (64 * 1024)
+
 /* store_blob.c */
 int blob_tmp_open(struct store_user *u, int *fd_r, char **path_r);
 int blob_dir_fsync(const char *dir);
 int blob_path(struct store_account *acct, const char *hash, char *out, size_t outlen);
 int blob_lookup(struct store_user *u, const char *hash, int64_t *id_r);
 int blob_ref(struct store_user *u, int64_t id, int delta);
-/* Inside a write transaction: references the blob `hash`, or moves the
- * fsync'd temp file to its address (fsyncing the directory) and inserts
- * the blob row with its cached summary and index text. */
-int blob_install(struct store_user *u, const char *tmp_path, const char *hash, uint64_t size,
-                 const struct store_summary *sum, int64_t *id_r);
-/* Deletes the rows of blobs with no reference left; their files go after
- * the commit. */
+/* Inside a write transaction: references the blob `hash` if it exists.
+ * Otherwise inserts the blob row with its cached summary and queues it
+ * for the search index; its bytes are `data` (inline, size at most
+ * STORE_INLINE_MAX) or, when data is NULL, the complete temp file
+ * tmp_path, renamed to its address and made durable before COMMIT. The
+ * temp file, if any, is consumed either way. */
+int blob_install(struct store_user *u, const char *tmp_path, const char *data,
+                 const char *hash, uint64_t size, const struct store_summary *sum,
+                 int64_t *id_r);
+/* Deletes the rows of blobs with no reference left (their inline bytes
+ * and index rows with them); their files go after the commit. */
 int blob_collect_unused(struct store_user *u);
 /* Before COMMIT: fsync the files created in the transaction and their
  * directories (or syncfs for many). -1 on failure. */
@@ -198,6 +235,29 @@ void blobs_after_commit(struct store_account *acct);
 void blobs_after_rollback(struct store_account *acct);
 void blobs_gc_pending(struct store_account *acct);
 void blobs_clean_tmp(struct store_account *acct);
+
+/* store_body.c: a message's bytes, inline or in its blob file. The
+ * statement behind ST_MSG_BODY / ST_BLOB_BODY gives, from column `col`:
+ * id, hash, size, inline, data. */
+struct body {
+	const char *data;       /* valid until body_release */
+	size_t len;
+	bool mapped;            /* a file mapping (else the statement's column) */
+};
+/* Reads the row at column col of the stepped statement s. */
+int body_from_row(struct store_user *u, sqlite3_stmt *s, int col, struct body *b);
+void body_release(struct body *b);
+
+/* store_index.c: the trigram index is filled after the commit that added
+ * a blob (table fts_pending), never inside a delivery. */
+int index_queue(struct store_user *u, int64_t blob_id);
+/* Indexes every queued blob (before a search that reads the index).
+ * Does nothing inside a transaction or a watcher callback. */
+int index_catch_up(struct store_user *u);
+/* After an outermost commit that queued blobs: on an event-loop thread,
+ * arms the idle indexer; keeps the queue at most STORE_INDEX_BACKLOG long
+ * by indexing the excess now (OVERFLOW_CHUNK at least). */
+void index_after_commit(struct store_user *u);
 
 /* store_search.c: SQL functions the search uses, per connection. */
 int search_register(sqlite3 *db);

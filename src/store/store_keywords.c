@@ -13,9 +13,10 @@ int keywords_load(struct store_user *u, struct view *v)
 		free(v->kw[i]);
 		v->kw[i] = NULL;
 	}
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT bit, name FROM keyword WHERE mailbox_id = ?1",
-	                       -1, &s, NULL) != SQLITE_OK)
+	/* Prepared once: every append to a mailbox nobody has selected loads
+	 * its keywords. */
+	sqlite3_stmt *s = stmt(u->acct, ST_KW_LIST);
+	if (s == NULL)
 		return store_dbfail(u, "keywords");
 	sqlite3_bind_int64(s, 1, v->id);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -23,7 +24,7 @@ int keywords_load(struct store_user *u, struct view *v)
 		if (bit >= 0 && bit < STORE_KEYWORDS_MAX)
 			v->kw[bit] = xstrdup((const char *)sqlite3_column_text(s, 1));
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return STORE_OK;
 }
 

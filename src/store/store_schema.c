@@ -7,12 +7,14 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 1
+/* 1: blob bytes in files only, indexed inside the append's transaction.
+ * 2: blob.inline, blob_data (bytes of small messages), fts_pending. */
+#define SCHEMA_VERSION 2
 
 /* Messages live in a WITHOUT ROWID table keyed (mailbox, uid) so a view
  * loads as one ordered range scan. Per-content data (sizes, cached MIME
  * strings, search text) belongs to the blob: a copy shares it. */
-static const char schema_sql[] =
+static const char schema_v1_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE mailbox(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" uidvalidity INTEGER NOT NULL, uidnext INTEGER NOT NULL,"
@@ -44,7 +46,22 @@ static const char schema_sql[] =
 	"INSERT INTO quota_usage VALUES (1, 0, 0);"
 	/* Trigram: BODY/TEXT are case-insensitive substring searches. */
 	"CREATE VIRTUAL TABLE fts USING fts5(hfrom, hto, hcc, hbcc, subject, headers, body,"
-	" tokenize = 'trigram');";
+	" tokenize = 'trigram');"
+	"INSERT INTO meta(key, value) VALUES ('schema_version', 1);";
+
+/* Each step takes the schema from version i + 1 to i + 2, in the
+ * transaction that opens the store: a store made by an older mailkeep is
+ * brought up to date in place the first time it is opened.
+ * 2: a small blob's bytes are a row of blob_data, a table of their own so
+ * that the blob rows FETCH and SEARCH read stay a few hundred bytes
+ * (blob.inline says which kind a blob is); fts_pending lists the blobs
+ * not yet in the search index (store_index.c). */
+static const char *const migrations[] = {
+	"ALTER TABLE blob ADD COLUMN inline INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE blob_data(id INTEGER PRIMARY KEY REFERENCES blob(id) ON DELETE CASCADE,"
+	" data BLOB NOT NULL);"
+	"CREATE TABLE fts_pending(id INTEGER PRIMARY KEY REFERENCES blob(id) ON DELETE CASCADE);",
+};
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -67,20 +84,32 @@ static const char *const stmt_sql[ST__COUNT] = {
 	                   " VALUES (?1, ?2, ?3)",
 	[ST_BLOB_BY_HASH] = "SELECT id FROM blob WHERE hash = ?1",
 	[ST_BLOB_INSERT] = "INSERT INTO blob(hash, size, refs, header_size, sent_date, sent_tz,"
-	                   " sent_day, envelope, bodystructure, body, message_id, preview)"
-	                   " VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	                   " sent_day, envelope, bodystructure, body, message_id, preview, inline)"
+	                   " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[ST_BLOB_REF] = "UPDATE blob SET refs = refs + ?2 WHERE id = ?1",
 	[ST_BLOB_GET_REFS] = "SELECT refs, hash FROM blob WHERE id = ?1",
 	[ST_BLOB_DELETE] = "DELETE FROM blob WHERE id = ?1",
+	[ST_BLOB_FILE_BY_HASH] = "SELECT id FROM blob WHERE hash = ?1 AND inline = 0",
+	[ST_DATA_INSERT] = "INSERT INTO blob_data(id, data) VALUES (?1, ?2)",
+	[ST_MSG_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM message m"
+	                " JOIN blob b ON b.id = m.blob_id LEFT JOIN blob_data d ON d.id = b.id"
+	                " WHERE m.mailbox_id = ?1 AND m.uid = ?2",
+	[ST_BLOB_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM blob b"
+	                 " LEFT JOIN blob_data d ON d.id = b.id WHERE b.id = ?1",
 	[ST_GC_INSERT] = "INSERT OR IGNORE INTO blob_gc(hash) VALUES (?1)",
 	[ST_GC_DELETE] = "DELETE FROM blob_gc WHERE hash = ?1",
 	[ST_FTS_INSERT] = "INSERT INTO fts(rowid, hfrom, hto, hcc, hbcc, subject, headers, body)"
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_FTS_DELETE] = "DELETE FROM fts WHERE rowid = ?1",
+	[ST_PENDING_INSERT] = "INSERT OR IGNORE INTO fts_pending(id) VALUES (?1)",
+	[ST_PENDING_DELETE] = "DELETE FROM fts_pending WHERE id = ?1",
+	[ST_PENDING_LIST] = "SELECT id FROM fts_pending ORDER BY id LIMIT ?1",
+	[ST_PENDING_COUNT] = "SELECT count(*) FROM fts_pending",
 	[ST_QUOTA_GET] = "SELECT bytes, messages FROM quota_usage WHERE id = 1",
 	[ST_QUOTA_ADD] = "UPDATE quota_usage SET bytes = bytes + ?1, messages = messages + ?2"
 	                 " WHERE id = 1",
 	[ST_KW_INSERT] = "INSERT INTO keyword(mailbox_id, bit, name) VALUES (?1, ?2, ?3)",
+	[ST_KW_LIST] = "SELECT bit, name FROM keyword WHERE mailbox_id = ?1",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
@@ -215,17 +244,27 @@ int schema_open(struct store_account *acct, const char **error_r)
 	if (version == 0)
 		version = meta_get(acct->db, "schema_version");
 	if (version < 0) {
-		if (exec(acct->db, schema_sql) < 0 ||
-		    meta_set(acct->db, "schema_version", SCHEMA_VERSION) < 0 ||
-		    schema_create_defaults(acct) < 0) {
+		/* The version 1 schema, then the migrations: one path for new
+		 * and old stores, so migrated ones cannot drift from new ones. */
+		if (exec(acct->db, schema_v1_sql) < 0 || schema_create_defaults(acct) < 0) {
 			*error_r = "cannot create the store schema";
 			exec(acct->db, "ROLLBACK");
 			return -1;
 		}
-	} else if (version != SCHEMA_VERSION) {
+		version = 1;
+	}
+	if (version < 1 || version > SCHEMA_VERSION) {
 		*error_r = "store.db has an unknown schema version";
 		exec(acct->db, "ROLLBACK");
 		return -1;
+	}
+	for (; version < SCHEMA_VERSION; version++) {
+		if (exec(acct->db, migrations[version - 1]) < 0 ||
+		    meta_set(acct->db, "schema_version", version + 1) < 0) {
+			*error_r = "cannot update the store schema";
+			exec(acct->db, "ROLLBACK");
+			return -1;
+		}
 	}
 	if (exec(acct->db, "COMMIT") < 0) {
 		*error_r = "cannot commit the store schema";

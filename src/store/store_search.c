@@ -1,5 +1,6 @@
 /* store_search.c: SEARCH criteria translated to one SQL query over the
- * message rows, the blob's cached columns and the trigram FTS index. */
+ * message rows, the blob's cached columns and the trigram FTS index
+ * (caught up first: see store_index.c). */
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
@@ -28,6 +29,7 @@ struct query {
 	int np;
 	struct store_uidset recent;
 	bool overflow, need_blob;
+	bool need_fts;      /* reads the index: catch it up first */
 };
 
 /* ---- SQL functions, registered on every connection ---- */
@@ -138,6 +140,7 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 		emit(q, "1");
 		return;
 	}
+	q->need_fts = true;
 	if (utf8_chars(needle) >= 3) {
 		/* An FTS5 string: double the quotes. Trigram: a phrase is a
 		 * substring, case-folded. */
@@ -271,6 +274,7 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 			text_match(q, colname, k->u.hdr.value, a);
 			break;
 		}
+		q->need_fts = true;
 		emit(q, "m.blob_id IN (SELECT rowid FROM fts WHERE mk_header_has(headers, ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.field });
 		emit(q, ", ");
@@ -297,6 +301,67 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 	}
 }
 
+/* ---- keys the view answers alone ---- */
+
+/* Flags, keywords, sizes, UIDs, modseq and \Recent are all in the view:
+ * a search made only of those (UNSEEN, FLAGGED, DELETED, UID ranges...,
+ * what clients send most) is a loop over it, with no SQL at all. */
+static bool view_answers(const struct store_search *k)
+{
+	switch (k->key) {
+	case STORE_SK_ALL: case STORE_SK_FLAGS_SET: case STORE_SK_FLAGS_UNSET:
+	case STORE_SK_KEYWORD: case STORE_SK_UNKEYWORD:
+	case STORE_SK_RECENT: case STORE_SK_OLD: case STORE_SK_NEW:
+	case STORE_SK_LARGER: case STORE_SK_SMALLER: case STORE_SK_UID: case STORE_SK_MODSEQ:
+		return true;
+	case STORE_SK_AND: case STORE_SK_OR: case STORE_SK_NOT:
+		for (const struct store_search *c = k->kids; c != NULL; c = c->next)
+			if (!view_answers(c))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The same meaning as translate()'s SQL, for one message. */
+static bool view_match(struct store_mailbox *mb, const struct store_search *k,
+                       const struct store_msg *m)
+{
+	const struct store_uidset recent = { .n = mb->n_recent, .r = mb->recent };
+	int bit;
+	switch (k->key) {
+	case STORE_SK_ALL: return true;
+	case STORE_SK_AND:
+	case STORE_SK_NOT:
+		for (const struct store_search *c = k->kids; c != NULL; c = c->next)
+			if (!view_match(mb, c, m))
+				return k->key == STORE_SK_NOT;
+		return k->key == STORE_SK_AND;
+	case STORE_SK_OR:
+		for (const struct store_search *c = k->kids; c != NULL; c = c->next)
+			if (view_match(mb, c, m))
+				return true;
+		return false;
+	case STORE_SK_FLAGS_SET: return (m->flags & k->u.flags) == k->u.flags;
+	case STORE_SK_FLAGS_UNSET: return (m->flags & k->u.flags) == 0;
+	case STORE_SK_KEYWORD:
+	case STORE_SK_UNKEYWORD:
+		bit = keyword_bit(mb->v, k->u.str);
+		if (bit < 0)
+			return k->key == STORE_SK_UNKEYWORD;
+		return ((m->keywords >> bit) & 1) == (k->key == STORE_SK_KEYWORD);
+	case STORE_SK_RECENT: return store_uidset_has(&recent, m->uid);
+	case STORE_SK_OLD: return !store_uidset_has(&recent, m->uid);
+	case STORE_SK_NEW: return store_uidset_has(&recent, m->uid) && !(m->flags & STORE_SEEN);
+	case STORE_SK_LARGER: return m->size > k->u.num;
+	case STORE_SK_SMALLER: return m->size < k->u.num;
+	case STORE_SK_UID: return store_uidset_has(&k->u.set, m->uid);
+	case STORE_SK_MODSEQ: return m->modseq >= k->u.num;
+	default: return false;
+	}
+}
+
 int store_search(struct store_mailbox *mb, const struct store_search *k, struct arena *a,
                  uint32_t **uids_r, size_t *n_r)
 {
@@ -307,6 +372,17 @@ int store_search(struct store_mailbox *mb, const struct store_search *k, struct 
 	if (rc < 0)
 		return rc;
 	view_usable(u, mb->v);
+	if (view_answers(k)) {
+		struct view *v = mb->v;
+		uint32_t *uids = arena_alloc(a, (v->n + 1) * sizeof(uint32_t));
+		size_t n = 0;
+		for (size_t i = 0; i < v->n; i++)
+			if (view_match(mb, k, &v->msgs[i]))
+				uids[n++] = v->msgs[i].uid;
+		*uids_r = uids;
+		*n_r = n;
+		return STORE_OK;
+	}
 	struct query *q = xcalloc(1, sizeof(*q));
 	q->mb = mb;
 	q->recent.n = mb->n_recent;
@@ -322,11 +398,17 @@ int store_search(struct store_mailbox *mb, const struct store_search *k, struct 
 	                       "SELECT m.uid FROM message m WHERE m.mailbox_id = ?1 AND ");
 	emit(q, where);
 	sqlite3_stmt *s = NULL;
+	bool owned = false;
 	if (q->overflow) {
 		rc = store_fail(u, STORE_E_LIMIT, "search too complex");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(u->acct->db, buf_ptr(&q->sql), -1, &s, NULL) != SQLITE_OK) {
+	/* Messages stored since the last indexing are indexed now, so the
+	 * search misses none of them. */
+	if (q->need_fts && (rc = index_catch_up(u)) < 0)
+		goto out;
+	/* Same criteria, same text: the statement is kept prepared. */
+	if ((s = stmt_cached(u->acct, buf_ptr(&q->sql), &owned)) == NULL) {
 		rc = store_dbfail(u, "search");
 		goto out;
 	}
@@ -356,7 +438,7 @@ int store_search(struct store_mailbox *mb, const struct store_search *k, struct 
 	*n_r = n;
 	rc = STORE_OK;
 out:
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	buf_deinit(&q->sql);
 	free(q);
 	return rc;

@@ -20,38 +20,25 @@ bool store_uidset_has(const struct store_uidset *set, uint32_t uid)
 	return lo < set->n && set->r[lo].lo <= uid;
 }
 
-/* Gives this handle the messages nobody has claimed as \Recent yet. */
-static int claim_recent(struct store_mailbox *mb)
+/* Gives this handle the messages nobody has claimed as \Recent yet.
+ * Every session of a user runs on one thread and shares the view, so the
+ * claim is made there, in memory; store.db gets it with the next change
+ * to the mailbox (store_view.c). A crash before that only makes those
+ * messages \Recent once more: \Recent is best effort (and gone from
+ * IMAP4rev2). */
+static void claim_recent(struct store_mailbox *mb)
 {
 	struct view *v = mb->v;
 	if (v->recent_uid >= v->uidnext)
-		return STORE_OK;
-	struct store_user *u = mb->user;
-	int rc = txn_begin(u);
-	if (rc < 0)
-		return rc;
-	/* recent_uid is not a message change: no modseq. */
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "UPDATE mailbox SET recent_uid = ?2 WHERE id = ?1",
-	                       -1, &s, NULL) != SQLITE_OK) {
-		txn_abort_clean(u);
-		return store_dbfail(u, "recent");
-	}
-	sqlite3_bind_int64(s, 1, v->id);
-	sqlite3_bind_int64(s, 2, v->uidnext);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		txn_rollback(u);
-		return store_dbfail(u, "recent");
-	}
+		return;
 	uint32_t lo = v->recent_uid, hi = v->uidnext - 1;
-	if ((rc = txn_commit(u)) < 0)
-		return rc;
 	v->recent_uid = hi + 1;
+	if (mb->n_recent > 0 && mb->recent[mb->n_recent - 1].hi + 1 == lo) {
+		mb->recent[mb->n_recent - 1].hi = hi;
+		return;
+	}
 	mb->recent = xrealloc(mb->recent, (mb->n_recent + 1) * sizeof(*mb->recent));
 	mb->recent[mb->n_recent++] = (struct store_range){ lo, hi };
-	return STORE_OK;
 }
 
 int store_mailbox_open(struct store_user *u, const char *name, unsigned flags,
@@ -110,6 +97,21 @@ const struct store_msg *store_mailbox_msgs(struct store_mailbox *mb, size_t *n_r
 	return mb->v->msgs;
 }
 
+const uint32_t *store_mailbox_uids(struct store_mailbox *mb, size_t *n_r)
+{
+	account_sync(mb->user);
+	view_usable(mb->user, mb->v);
+	*n_r = mb->v->n;
+	return mb->v->uids;
+}
+
+const struct store_msg *store_mailbox_msgs_nopoll(struct store_mailbox *mb, size_t *n_r)
+{
+	view_usable(mb->user, mb->v);
+	*n_r = mb->v->n;
+	return mb->v->msgs;
+}
+
 const struct store_msg *store_mailbox_find(struct store_mailbox *mb, uint32_t uid)
 {
 	struct view *v = mb->v;
@@ -158,14 +160,24 @@ static void view_status(struct view *v, struct store_status *st)
 	st->highestmodseq = v->highestmodseq;
 	st->messages = (uint32_t)v->n;
 	st->attrs = v->special_use;
-	for (size_t i = 0; i < v->n; i++) {
-		if (!(v->msgs[i].flags & STORE_SEEN)) {
-			st->unseen++;
-			if (st->first_unseen == 0)
-				st->first_unseen = (uint32_t)i + 1;
+	/* A pass over every message, done again only after a change: a
+	 * second SELECT of a big mailbox reads no message. */
+	if (!v->counts_ok) {
+		v->unseen = v->first_unseen = 0;
+		v->size = 0;
+		for (size_t i = 0; i < v->n; i++) {
+			if (!(v->msgs[i].flags & STORE_SEEN)) {
+				v->unseen++;
+				if (v->first_unseen == 0)
+					v->first_unseen = (uint32_t)i + 1;
+			}
+			v->size += v->msgs[i].size;
 		}
-		st->size += v->msgs[i].size;
+		v->counts_ok = true;
 	}
+	st->unseen = v->unseen;
+	st->first_unseen = v->first_unseen;
+	st->size = v->size;
 	st->recent = (uint32_t)(v->n - view_index(v, v->recent_uid));
 }
 
@@ -207,17 +219,18 @@ int store_mailbox_status(struct store_user *u, const char *name, struct store_st
 		return STORE_OK;
 	}
 	/* Not loaded: aggregate in SQL rather than load a view for STATUS. */
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db,
+	bool owned;
+	sqlite3_stmt *s = stmt_cached(u->acct,
 	    "SELECT b.uidvalidity, b.uidnext, b.highestmodseq, b.special_use, count(m.uid),"
 	    " total(m.flags & 1 = 0), total(m.size), total(m.uid >= b.recent_uid)"
-	    " FROM mailbox b LEFT JOIN message m ON m.mailbox_id = b.id WHERE b.id = ?1",
-	    -1, &s, NULL) != SQLITE_OK)
+	    " FROM mailbox b LEFT JOIN message m ON m.mailbox_id = b.id WHERE b.id = ?1", &owned);
+	if (s == NULL)
 		return store_dbfail(u, "status");
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return store_dbfail(u, "status");
+		rc = store_dbfail(u, "status");
+		stmt_release(s, owned);
+		return rc;
 	}
 	memset(st, 0, sizeof(*st));
 	st->uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
@@ -228,7 +241,7 @@ int store_mailbox_status(struct store_user *u, const char *name, struct store_st
 	st->unseen = (uint32_t)sqlite3_column_double(s, 5);
 	st->size = (uint64_t)sqlite3_column_double(s, 6);
 	st->recent = (uint32_t)sqlite3_column_double(s, 7);
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	return STORE_OK;
 }
 
@@ -263,12 +276,13 @@ static size_t lower_bound(struct store_mbox_entry *l, size_t from, size_t n, con
 int store_mailbox_list(struct store_user *u, struct arena *a,
                        struct store_mbox_entry **list_r, size_t *n_r)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db,
+	bool owned;
+	sqlite3_stmt *s = stmt_cached(u->acct,
 	    "SELECT name, special_use | (noselect * 1) | (EXISTS (SELECT 1 FROM subscription"
 	    " WHERE subscription.name = mailbox.name) * 8) FROM mailbox"
 	    " UNION ALL SELECT name, 8 | 16 FROM subscription WHERE name NOT IN"
-	    " (SELECT name FROM mailbox) ORDER BY 1", -1, &s, NULL) != SQLITE_OK)
+	    " (SELECT name FROM mailbox) ORDER BY 1", &owned);
+	if (s == NULL)
 		return store_dbfail(u, "list");
 	size_t n = 0, cap = 16;
 	struct store_mbox_entry *l = xmalloc(cap * sizeof(*l));
@@ -279,7 +293,7 @@ int store_mailbox_list(struct store_user *u, struct arena *a,
 		l[n].attrs = (unsigned)sqlite3_column_int(s, 1);
 		n++;
 	}
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	/* Children: the names after "name/" in byte order that start with it. */
 	for (size_t i = 0; i < n; i++) {
 		if (l[i].attrs & STORE_MB_NONEXISTENT)

@@ -12,6 +12,11 @@
 /* Accounts open on this thread: handles of one user share one. */
 static _Thread_local struct store_account *open_accounts;
 
+struct store_account *accounts_open_here(void)
+{
+	return open_accounts;
+}
+
 const char *store_err_name(int err)
 {
 	switch (err) {
@@ -338,6 +343,7 @@ int txn_commit(struct store_user *u)
 	acct->txn_owner = NULL;
 	blobs_after_commit(acct);
 	views_notify(acct);
+	index_after_commit(u);
 	return STORE_OK;
 }
 

@@ -23,10 +23,21 @@ void view_free(struct view *v)
 		free(v->kw[i]);
 	free(v->name);
 	free(v->msgs);
+	free(v->uids);
 	free(v->added);
 	free(v->changed);
 	free(v->expunged);
 	free(v);
+}
+
+/* Room for one more message in msgs and uids (same capacity). */
+static void msgs_grow(struct view *v)
+{
+	if (v->n < v->cap)
+		return;
+	v->cap = v->cap ? v->cap * 2 : 16;
+	v->msgs = xrealloc(v->msgs, v->cap * sizeof(*v->msgs));
+	v->uids = xrealloc(v->uids, v->cap * sizeof(*v->uids));
 }
 
 size_t view_index(const struct view *v, uint32_t uid)
@@ -34,7 +45,7 @@ size_t view_index(const struct view *v, uint32_t uid)
 	size_t lo = 0, hi = v->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (v->msgs[mid].uid < uid)
+		if (v->uids[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -56,10 +67,16 @@ static int read_row(struct store_user *u, struct view *v)
 	}
 	free(v->name);
 	v->name = xstrdup((const char *)sqlite3_column_text(s, 0));
-	v->uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
+	uint32_t uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
 	v->uidnext = (uint32_t)sqlite3_column_int64(s, 2);
 	v->highestmodseq = (uint64_t)sqlite3_column_int64(s, 3);
-	v->recent_uid = (uint32_t)sqlite3_column_int64(s, 4);
+	/* \Recent claims not yet written (store_select.c) stay claimed,
+	 * unless this is another mailbox under the same id. */
+	uint32_t recent = (uint32_t)sqlite3_column_int64(s, 4);
+	if (uidvalidity != v->uidvalidity || recent > v->recent_uid)
+		v->recent_uid = recent;
+	v->recent_saved = recent;
+	v->uidvalidity = uidvalidity;
 	v->special_use = (unsigned)sqlite3_column_int(s, 5);
 	bool noselect = sqlite3_column_int(s, 6) != 0;
 	sqlite3_reset(s);
@@ -82,17 +99,21 @@ int view_reload(struct store_user *u, struct view *v)
 		return rc;
 	if ((rc = keywords_load(u, v)) < 0)
 		return rc;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT uid, flags, keywords, modseq, size FROM message"
-	                       " WHERE mailbox_id = ?1 ORDER BY uid", -1, &s, NULL) != SQLITE_OK)
+	bool owned;
+	sqlite3_stmt *s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size"
+	                              " FROM message WHERE mailbox_id = ?1 ORDER BY uid", &owned);
+	if (s == NULL)
 		return store_dbfail(u, "load");
 	sqlite3_bind_int64(s, 1, v->id);
 	v->n = 0;
+	v->counts_ok = false;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		GROW(v->msgs, v->n, v->cap);
-		read_msg(s, &v->msgs[v->n++]);
+		msgs_grow(v);
+		read_msg(s, &v->msgs[v->n]);
+		v->uids[v->n] = v->msgs[v->n].uid;
+		v->n++;
 	}
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	if (rc != SQLITE_DONE)
 		return store_dbfail(u, "load");
 	v->dirty = false;
@@ -174,10 +195,13 @@ void view_note_added(struct view *v, struct store_user *origin, const struct sto
 {
 	set_origin(v, origin);
 	size_t i = view_index(v, m->uid);
-	GROW(v->msgs, v->n, v->cap);
+	msgs_grow(v);
 	memmove(&v->msgs[i + 1], &v->msgs[i], (v->n - i) * sizeof(*m));
+	memmove(&v->uids[i + 1], &v->uids[i], (v->n - i) * sizeof(*v->uids));
 	v->msgs[i] = *m;
+	v->uids[i] = m->uid;
 	v->n++;
+	v->counts_ok = false;
 	if (m->uid >= v->uidnext)
 		v->uidnext = m->uid + 1;
 	GROW(v->added, v->n_added, v->cap_added);
@@ -187,6 +211,7 @@ void view_note_added(struct view *v, struct store_user *origin, const struct sto
 void view_note_changed(struct view *v, struct store_user *origin, size_t idx)
 {
 	set_origin(v, origin);
+	v->counts_ok = false;
 	GROW(v->changed, v->n_changed, v->cap_changed);
 	v->changed[v->n_changed++] = v->msgs[idx];
 }
@@ -197,7 +222,9 @@ void view_note_expunged(struct view *v, struct store_user *origin, size_t idx)
 	GROW(v->expunged, v->n_expunged, v->cap_expunged);
 	v->expunged[v->n_expunged++] = v->msgs[idx].uid;
 	memmove(&v->msgs[idx], &v->msgs[idx + 1], (v->n - idx - 1) * sizeof(v->msgs[0]));
+	memmove(&v->uids[idx], &v->uids[idx + 1], (v->n - idx - 1) * sizeof(v->uids[0]));
 	v->n--;
+	v->counts_ok = false;
 }
 
 void view_expunge_sorted(struct view *v, struct store_user *origin, const uint32_t *uids,
@@ -215,9 +242,11 @@ void view_expunge_sorted(struct view *v, struct store_user *origin, const uint32
 			v->expunged[v->n_expunged++] = uids[j];
 			continue;
 		}
+		v->uids[out] = v->msgs[i].uid;
 		v->msgs[out++] = v->msgs[i];
 	}
 	v->n = out;
+	v->counts_ok = false;
 }
 
 void view_note_gone(struct view *v, struct store_user *origin)
@@ -233,6 +262,29 @@ void view_note_keyword(struct view *v, struct store_user *origin)
 	v->kw_changed = true;
 }
 
+/* \Recent claims are made in memory (they are best effort, and a write
+ * transaction with its fsync for every message arriving in front of an
+ * IMAP4rev1 session was the price); the next change to the mailbox
+ * carries them into store.db. Inside the open write transaction. */
+static int recent_save(struct store_user *u, struct view *v)
+{
+	if (v->recent_uid <= v->recent_saved)
+		return STORE_OK;
+	bool owned;
+	sqlite3_stmt *s = stmt_cached(u->acct, "UPDATE mailbox SET recent_uid = ?2 WHERE id = ?1",
+	                              &owned);
+	if (s == NULL)
+		return store_dbfail(u, "recent");
+	sqlite3_bind_int64(s, 1, v->id);
+	sqlite3_bind_int64(s, 2, v->recent_uid);
+	int rc = sqlite3_step(s);
+	stmt_release(s, owned);
+	if (rc != SQLITE_DONE)
+		return store_dbfail(u, "recent");
+	v->recent_saved = v->recent_uid;
+	return STORE_OK;
+}
+
 int mailbox_bump_modseq(struct store_user *u, struct view *v, uint64_t *modseq_r)
 {
 	sqlite3_stmt *s = stmt(u->acct, ST_MB_BUMP);
@@ -244,7 +296,7 @@ int mailbox_bump_modseq(struct store_user *u, struct view *v, uint64_t *modseq_r
 		return store_dbfail(u, "modseq");
 	v->highestmodseq++;
 	*modseq_r = v->highestmodseq;
-	return STORE_OK;
+	return recent_save(u, v);
 }
 
 /* Applies another connection's commits: rows with a newer modseq and
@@ -273,9 +325,10 @@ int view_refresh(struct store_user *u, struct view *v, struct store_user *origin
 		nkw2 += v->kw[i] != NULL;
 	if (nkw2 != nkw)
 		view_note_keyword(v, origin);
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT uid FROM tombstone WHERE mailbox_id = ?1"
-	                       " AND modseq > ?2 ORDER BY uid", -1, &s, NULL) != SQLITE_OK)
+	bool owned;
+	sqlite3_stmt *s = stmt_cached(u->acct, "SELECT uid FROM tombstone WHERE mailbox_id = ?1"
+	                              " AND modseq > ?2 ORDER BY uid", &owned);
+	if (s == NULL)
 		return store_dbfail(u, "refresh");
 	sqlite3_bind_int64(s, 1, v->id);
 	sqlite3_bind_int64(s, 2, (int64_t)since);
@@ -285,12 +338,12 @@ int view_refresh(struct store_user *u, struct view *v, struct store_user *origin
 		GROW(gone, n, cap);
 		gone[n++] = (uint32_t)sqlite3_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	view_expunge_sorted(v, origin, gone, n);
 	free(gone);
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT uid, flags, keywords, modseq, size FROM message"
-	                       " WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid", -1, &s,
-	                       NULL) != SQLITE_OK)
+	s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size FROM message"
+	                " WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid", &owned);
+	if (s == NULL)
 		return store_dbfail(u, "refresh");
 	sqlite3_bind_int64(s, 1, v->id);
 	sqlite3_bind_int64(s, 2, (int64_t)since);
@@ -305,7 +358,7 @@ int view_refresh(struct store_user *u, struct view *v, struct store_user *origin
 			view_note_added(v, origin, &m);
 		}
 	}
-	sqlite3_finalize(s);
+	stmt_release(s, owned);
 	return STORE_OK;
 }
 

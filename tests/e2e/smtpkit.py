@@ -2,7 +2,8 @@
 
 IMAP mailbox access is not built yet, so delivered messages are read back
 from the store itself: <data>/users/<id>/store.db (SQLite) for the mailbox
-rows and <data>/users/<id>/blobs/ab/<hash> for the bytes.
+rows and the bytes of small messages (table blob_data), and
+<data>/users/<id>/blobs/ab/<hash> for the bytes of large ones.
 """
 import os
 import socket
@@ -30,13 +31,17 @@ def messages(srv, address, mailbox="INBOX"):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         rows = db.execute(
-            "SELECT b.hash FROM message m JOIN mailbox x ON x.id = m.mailbox_id"
-            " JOIN blob b ON b.id = m.blob_id WHERE x.name = ? ORDER BY m.uid",
+            "SELECT b.hash, d.data FROM message m JOIN mailbox x ON x.id = m.mailbox_id"
+            " JOIN blob b ON b.id = m.blob_id LEFT JOIN blob_data d ON d.id = b.id"
+            " WHERE x.name = ? ORDER BY m.uid",
             (mailbox,)).fetchall()
     finally:
         db.close()
     out = []
-    for (h,) in rows:
+    for (h, data) in rows:
+        if data is not None:
+            out.append(bytes(data))
+            continue
         with open(os.path.join(srv.data, "users", str(uid), "blobs", h[:2], h), "rb") as f:
             out.append(f.read())
     return out

@@ -37,7 +37,8 @@ class Tools(unittest.TestCase):
         self.assertIn(b"over quota", p.stderr)
 
     def test_check_finds_a_missing_blob(self):
-        self.run_cli("deliver", "alice@example.com", input=MSG)
+        # Large: messages up to 64 KiB are kept inside store.db, not as files.
+        self.run_cli("deliver", "alice@example.com", input=MSG + b"x" * 100000 + b"\r\n")
         p = self.run_cli("check", "--all")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn(b"alice@example.com: ok", p.stdout)

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <dirent.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -63,28 +64,22 @@ static int append(struct store_user *u, const char *box, const char *text, uint3
 	return store_append_commit(ap, &o, NULL, uid_r);
 }
 
-static size_t count_files(const char *dir)
+/* Blobs stored (small ones inline in store.db, large ones as files): a
+ * shared message is one, a collected one none. */
+static size_t stored_blobs(struct fx *f)
 {
-	size_t n = 0;
-	char sub[1024];
-	for (int i = 0; i < 256; i++) {
-		snprintf(sub, sizeof(sub), "%s/%02x", dir, i);
-		DIR *d = opendir(sub);
-		if (d == NULL)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL)
-			n += e->d_name[0] != '.';
-		closedir(d);
-	}
+	char path[512];
+	snprintf(path, sizeof(path), "%s/users/bob/store.db", f->dir);
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM blob", -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	size_t n = (size_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
 	return n;
-}
-
-static size_t blob_files(struct fx *f)
-{
-	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/users/bob/blobs", f->dir);
-	return count_files(dir);
 }
 
 static size_t tmp_files(struct fx *f)
@@ -180,7 +175,7 @@ static void uids_never_reused_after_expunge_and_reopen(void **state)
 	assert_int_equal(store_user_open(f->dir, "bob", NULL, &f->u, &err), STORE_OK);
 	assert_int_equal(append(f->u, "INBOX", message(3), 0, &uid), STORE_OK);
 	assert_int_equal(uid, 3);
-	assert_int_equal(blob_files(f), 2);   /* message 2's blob collected */
+	assert_int_equal(stored_blobs(f), 2);   /* message 2's blob collected */
 	no_findings(f);
 }
 
@@ -309,14 +304,14 @@ static void copy_shares_blob_and_move_expunges(void **state)
 	struct store_flags_req req = { .op = STORE_FLAGS_ADD, .keywords = kw, .n_keywords = 1 };
 	struct store_flags_result fr;
 	assert_int_equal(store_flags(mb, &s, &req, f->a, &fr), STORE_OK);
-	assert_int_equal(blob_files(f), 3);
+	assert_int_equal(stored_blobs(f), 3);
 	struct store_copy_result res;
 	assert_int_equal(store_copy(mb, &s, "Archive", false, f->a, &res), STORE_OK);
 	assert_int_equal(res.n, 2);
 	assert_int_equal(res.src_uids[0], 2);
 	assert_int_equal(res.dst_uids[0], 1);
 	assert_int_equal(res.dst_uids[1], 2);
-	assert_int_equal(blob_files(f), 3);   /* shared, not copied */
+	assert_int_equal(stored_blobs(f), 3);   /* shared, not copied */
 	uint64_t bytes, msgs;
 	assert_int_equal(store_user_quota(f->u, &bytes, &msgs, NULL), STORE_OK);
 	assert_int_equal(msgs, 5);            /* copies count */
@@ -348,14 +343,14 @@ static void copy_shares_blob_and_move_expunges(void **state)
 	uint32_t *gone;
 	size_t n;
 	assert_int_equal(store_expunge(mb, STORE_EXPUNGE_SET, &s, f->a, &gone, &n), STORE_OK);
-	assert_int_equal(blob_files(f), 3);
+	assert_int_equal(stored_blobs(f), 3);
 	assert_int_equal(store_message_map(ar, 1, &data, &len), STORE_OK);
 	store_unmap(data, len);
 	store_mailbox_close(&ar);
 	store_mailbox_close(&mb);
 	no_findings(f);
 	assert_int_equal(store_mailbox_delete(f->u, "Archive"), STORE_OK);
-	assert_int_equal(blob_files(f), 1);   /* only Trash's message left */
+	assert_int_equal(stored_blobs(f), 1);   /* only Trash's message left */
 	assert_int_equal(store_user_quota(f->u, &bytes, &msgs, NULL), STORE_OK);
 	assert_int_equal(msgs, 1);
 	no_findings(f);
@@ -370,7 +365,7 @@ static void quota_refusal_leaves_nothing(void **state)
 	assert_int_equal(append(f->u, "INBOX", message(1), 0, &uid), STORE_OK);
 	assert_int_equal(append(f->u, "INBOX", message(2), 0, &uid), STORE_OK);
 	assert_int_equal(append(f->u, "INBOX", message(3), 0, &uid), STORE_E_OVERQUOTA);
-	assert_int_equal(blob_files(f), 2);
+	assert_int_equal(stored_blobs(f), 2);
 	assert_int_equal(tmp_files(f), 0);
 	struct store_status st;
 	assert_int_equal(store_mailbox_status(f->u, "INBOX", &st), STORE_OK);
@@ -408,7 +403,7 @@ static void append_errors(void **state)
 	assert_int_equal(store_append_begin(f->u, "INBOX", 0, &ap), STORE_OK);
 	store_append_abort(ap);
 	assert_int_equal(tmp_files(f), 0);
-	assert_int_equal(blob_files(f), 0);
+	assert_int_equal(stored_blobs(f), 0);
 	/* Keywords limit */
 	struct store_mailbox *mb;
 	assert_int_equal(append(f->u, "INBOX", message(1), 0, &uid), STORE_OK);
@@ -453,7 +448,7 @@ static void multiappend_transaction_all_or_nothing(void **state)
 	assert_int_equal(store_mailbox_status(f->u, "INBOX", &st), STORE_OK);
 	assert_int_equal(st.messages, 0);
 	assert_int_equal(st.uidnext, 1);
-	assert_int_equal(blob_files(f), 0);
+	assert_int_equal(stored_blobs(f), 0);
 	assert_int_equal(store_txn_begin(f->u), STORE_OK);
 	for (int i = 1; i <= 3; i++)
 		assert_int_equal(append(f->u, "INBOX", message(i), 0, &uid), STORE_OK);
@@ -580,7 +575,7 @@ static void deliver_goes_to_inbox(void **state)
 	assert_int_equal(store_append_write(ap, message(1), strlen(message(1))), STORE_OK);
 	assert_int_equal(store_append_commit(ap, NULL, &uv, &uid), STORE_OK);
 	assert_int_equal(uid, 2);
-	assert_int_equal(blob_files(f), 1);
+	assert_int_equal(stored_blobs(f), 1);
 	no_findings(f);
 }
 

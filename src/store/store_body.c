@@ -1,0 +1,168 @@
+/* store_body.c: a message's bytes, wherever they are: a row of blob_data
+ * (small messages, inline in store.db) or the blob file (large ones).
+ * Readers get the same thing either way: a mapping or a descriptor. */
+#include "store/store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Columns from col: id, hash, size, inline, data (ST_MSG_BODY, ST_BLOB_BODY). */
+int body_from_row(struct store_user *u, sqlite3_stmt *s, int col, struct body *b)
+{
+	memset(b, 0, sizeof(*b));
+	const char *hash = (const char *)sqlite3_column_text(s, col + 1);
+	uint64_t size = (uint64_t)sqlite3_column_int64(s, col + 2);
+	if (sqlite3_column_int(s, col + 3)) {
+		const void *data = sqlite3_column_blob(s, col + 4);
+		size_t len = (size_t)sqlite3_column_bytes(s, col + 4);
+		if (sqlite3_column_type(s, col + 4) == SQLITE_NULL || len != size)
+			return store_fail(u, STORE_E_INTERNAL, "message %s: inline body %s",
+			                  hash != NULL ? hash : "?",
+			                  sqlite3_column_type(s, col + 4) == SQLITE_NULL ? "missing"
+			                                                                 : "damaged");
+		b->data = len > 0 ? data : "";
+		b->len = len;
+		return STORE_OK;
+	}
+	char path[4200];
+	if (hash == NULL || blob_path(u->acct, hash, path, sizeof(path)) < 0)
+		return store_fail(u, STORE_E_INTERNAL, "blob row without a hash");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return store_fail(u, STORE_E_INTERNAL, "message file missing: %s", strerror(errno));
+	void *p = size > 0 ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+	close(fd);
+	if (p == MAP_FAILED)
+		return store_fail(u, STORE_E_INTERNAL, "mmap: %s", strerror(errno));
+	b->data = p != NULL ? p : "";
+	b->len = size;
+	b->mapped = p != NULL;
+	return STORE_OK;
+}
+
+void body_release(struct body *b)
+{
+	if (b->mapped)
+		munmap((void *)b->data, b->len);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Steps the message's body statement; the caller resets it. */
+static int message_row(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r)
+{
+	struct store_user *u = mb->user;
+	sqlite3_stmt *s = stmt(u->acct, ST_MSG_BODY);
+	if (s == NULL)
+		return store_dbfail(u, "open");
+	sqlite3_bind_int64(s, 1, mb->v->id);
+	sqlite3_bind_int64(s, 2, uid);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? store_fail(u, STORE_E_EXPUNGED, "message was expunged")
+		                         : store_dbfail(u, "open");
+	}
+	*s_r = s;
+	return STORE_OK;
+}
+
+/* An inline message as a descriptor: a memfd sealed against change, so
+ * the caller holds exactly the bytes of the message, as with a file. */
+static int memfd_of(struct store_user *u, const char *data, size_t len, int *fd_r)
+{
+	int fd = memfd_create("mailkeep-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return store_fail(u, STORE_E_INTERNAL, "memfd: %s", strerror(errno));
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return store_fail(u, STORE_E_INTERNAL, "memfd write: %s", strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return store_fail(u, STORE_E_INTERNAL, "memfd seal: %s", strerror(errno));
+	}
+	*fd_r = fd;
+	return STORE_OK;
+}
+
+int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64_t *size_r)
+{
+	struct store_user *u = mb->user;
+	sqlite3_stmt *s;
+	int rc = message_row(mb, uid, &s);
+	if (rc < 0)
+		return rc;
+	uint64_t size = (uint64_t)sqlite3_column_int64(s, 2);
+	if (sqlite3_column_int(s, 3)) {
+		struct body b;
+		if ((rc = body_from_row(u, s, 0, &b)) == STORE_OK)
+			rc = memfd_of(u, b.data, b.len, fd_r);
+		sqlite3_reset(s);
+		if (rc < 0)
+			return rc;
+	} else {
+		char path[4200];
+		const char *hash = (const char *)sqlite3_column_text(s, 1);
+		rc = hash != NULL ? blob_path(u->acct, hash, path, sizeof(path)) : -1;
+		sqlite3_reset(s);
+		if (rc < 0)
+			return store_fail(u, STORE_E_INTERNAL, "blob row without a hash");
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return store_fail(u, STORE_E_INTERNAL, "message file missing: %s",
+			                  strerror(errno));
+		*fd_r = fd;
+	}
+	if (size_r != NULL)
+		*size_r = size;
+	return STORE_OK;
+}
+
+/* An inline message is copied into an anonymous mapping: store_unmap
+ * releases both kinds alike, and the copy outlives later store calls. */
+int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_r,
+                      size_t *len_r)
+{
+	struct store_user *u = mb->user;
+	sqlite3_stmt *s;
+	int rc = message_row(mb, uid, &s);
+	if (rc < 0)
+		return rc;
+	struct body b;
+	rc = body_from_row(u, s, 0, &b);
+	if (rc == STORE_OK && !b.mapped && b.len > 0) {
+		void *p = mmap(NULL, b.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			rc = store_fail(u, STORE_E_INTERNAL, "mmap: %s", strerror(errno));
+		} else {
+			memcpy(p, b.data, b.len);
+			mprotect(p, b.len, PROT_READ);
+			b.data = p;
+			b.mapped = true;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		return rc;
+	*data_r = b.data;
+	*len_r = b.len;
+	return STORE_OK;
+}
+
+void store_unmap(const char *data, size_t len)
+{
+	if (len > 0)
+		munmap((void *)data, len);
+}
