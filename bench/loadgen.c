@@ -17,7 +17,7 @@
  *            -d seconds: commands/s, p50/p99 latency
  *   large    one connection on a big mailbox: cached SELECT, UID FETCH 1:*
  *            (FLAGS), FETCH 1:* (ENVELOPE), UID SEARCH BODY, SEARCH SUBJECT,
- *            each after one unmeasured run
+ *            each after one unmeasured run (-O select,fetch_flags: just those)
  *   pop3     one POP3 connection: USER/PASS, STAT, UIDL, RETR 1..N, QUIT
  *   lmtp     -c LMTP connections deliver -n messages (from -C DIR) to
  *            -u users, one RCPT each: messages/s
@@ -77,6 +77,7 @@ static struct {
 	bool select_idle;
 	const char *rare;       /* SEARCH BODY word */
 	const char *subject;    /* SEARCH SUBJECT word */
+	const char *only;       /* large: just these commands (-O select,fetch_flags) */
 	unsigned seed;
 } opt = {
 	.host = "127.0.0.1", .user_fmt = "u%d@bench.test", .users = 1, .user = 1,
@@ -1104,7 +1105,7 @@ static void run_idle(void)
 static long mixed_cmds, mixed_errors;
 static bool mixed_unsupported;
 static char mixed_why[600];
-static long op_count[8];
+static long op_count[8], op_errors[8];
 static const char *const op_names[8] = {
 	"fetch-flags", "fetch-envelope", "fetch-body", "store", "search", "append", "expunge", "idle",
 };
@@ -1190,8 +1191,10 @@ static void mixed_step(struct conn *c, enum status st)
 			return;
 		}
 		if (st != ST_OK) {
-			if (mixed_errors++ < 5)
+			/* The first answer of each kind is printed; all are counted. */
+			if (op_errors[c->op]++ == 0 || mixed_errors < 5)
 				fprintf(stderr, "loadgen: mixed: %s: %s\n", op_names[c->op], c->first);
+			mixed_errors++;
 		}
 		if (c->op == 5 && st == ST_OK && c->appenduid[0] && c->nmy < 64)
 			c->my_uids[c->nmy++] = atol(c->appenduid);
@@ -1294,7 +1297,8 @@ static void run_mixed(void)
 	       mixed_cmds, mixed_errors, el, (double)mixed_cmds / el,
 	       lat_pct(&lat_all, 0.5) * 1e3, lat_pct(&lat_all, 0.99) * 1e3);
 	for (int i = 0; i < 8; i++)
-		fprintf(stderr, "loadgen: mixed: %s %ld\n", op_names[i], op_count[i]);
+		fprintf(stderr, "loadgen: mixed: %s %ld (NO/BAD %ld)\n", op_names[i], op_count[i],
+		        op_errors[i]);
 }
 
 /* ---------------------------------------------------------------- large */
@@ -1337,6 +1341,18 @@ static double timed(struct conn *c, const char *what, const char *cmd, int n, do
 {
 	double v[16];
 	int k = 0;
+	if (opt.only != NULL) {
+		/* -O a,b: a word of the list, whole. */
+		size_t wl = strlen(what);
+		const char *p = opt.only;
+		bool hit = false;
+		while ((p = strstr(p, what)) != NULL && !hit) {
+			hit = (p == opt.only || p[-1] == ',') && (p[wl] == ',' || p[wl] == '\0');
+			p += wl;
+		}
+		if (!hit)
+			return -1;
+	}
 	imap_cmd(c, "%s", cmd);
 	if (sync_wait(c, 600) != ST_OK) {
 		printf("RESULT %s_unsupported 1\n", what);
@@ -1655,14 +1671,14 @@ static void usage(void)
 	    "usage: loadgen -w setup|idle|mixed|large|pop3|lmtp|append -p PORT [-t]\n"
 	    "  [-H HOST] [-f USERFMT] [-u USERS] [-U USER] [-k PASS] [-c CLIENTS]\n"
 	    "  [-n COUNT] [-d SECONDS] [-a NSRC] [-P SERVERPID] [-C CORPUSDIR]\n"
-	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-L]\n");
+	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-L] [-O LARGE_ITEMS]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int ch;
-	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:L")) != -1) {
+	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:LO:")) != -1) {
 		switch (ch) {
 		case 'w': opt.workload = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -1683,6 +1699,7 @@ int main(int argc, char **argv)
 		case 's': opt.subject = optarg; break;
 		case 'x': opt.seed = (unsigned)atoi(optarg); break;
 		case 'L': lmtp_load = true; break;
+		case 'O': opt.only = optarg; break;
 		default: usage();
 		}
 	}

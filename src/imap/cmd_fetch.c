@@ -28,6 +28,7 @@ static void fetch_cleanup(void *p)
 	fetch_message_done(f);
 	arena_free(&f->batch);
 	arena_free(&f->msg);
+	buf_deinit(&f->text);
 	if (f->s->cmd_ctx == f) {
 		f->s->cmd_ctx = NULL;
 		f->s->on_drained = NULL;
@@ -45,6 +46,15 @@ static size_t lower_bound(const uint32_t *a, size_t n, uint32_t v)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* How many UIDs the set names, counting no further than cap. */
+static uint64_t set_size_at_most(const struct store_uidset *set, uint64_t cap)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < set->n && n < cap; i++)
+		n += (uint64_t)set->r[i].hi - set->r[i].lo + 1;
+	return n;
 }
 
 /* Up to BATCH (seq, uid) pairs of the requested set, in sequence order. */
@@ -164,9 +174,14 @@ static void reply(struct fetch_ctx *f)
 		            "Cannot decode the part's Content-Transfer-Encoding");
 	else if (f->failed)
 		imap_tagged(s, f->tag, "NO", "SERVERBUG", "Internal error");
-	else if (f->expunged && !f->uid_cmd)   /* UID FETCH skips them quietly */
-		imap_tagged(s, f->tag, "NO", "EXPUNGEISSUED",
-		            "Some of the requested messages no longer exist");
+	/* Messages another session expunged get no answer, and the command
+	 * still succeeds: OK [EXPUNGEISSUED] tells the client to NOOP soon
+	 * (RFC 9051 7.1). A NO here makes clients retry the same FETCH or
+	 * show an error for what is only a race (Dovecot answers the same
+	 * way). UID FETCH skips them quietly: the EXPUNGE may follow it. */
+	else if (f->expunged && !f->uid_cmd)
+		imap_tagged(s, f->tag, "OK", "EXPUNGEISSUED",
+		            "Some of the requested messages were expunged meanwhile");
 	else
 		imap_tagged(s, f->tag, "OK", NULL, f->uid_cmd ? "UID FETCH completed" : "FETCH completed");
 }
@@ -174,6 +189,12 @@ static void reply(struct fetch_ctx *f)
 /* Go on until done (true) or the client must read first (false). */
 static bool run(struct fetch_ctx *f)
 {
+	if (f->from_view) {
+		if (!fetch_view_run(f))
+			return false;
+		reply(f);
+		return true;
+	}
 	for (;;) {
 		if (f->in_message) {
 			if (!fetch_write_pieces(f))
@@ -271,9 +292,16 @@ enum imap_cmd_result imap_cmd_fetch(struct imap_session *s, const struct imap_co
 		f->chunk = 1024;
 	if (f->chunk > 65536)
 		f->chunk = 65536;
-	f->scratch = arena_alloc(s->cmd_arena, f->chunk + MIME_DECODER_SLACK);
-	f->batch = arena_new(64 * 1024);
-	f->msg = arena_new(64 * 1024);
+	/* UID/FLAGS/RFC822.SIZE/MODSEQ come from the view with no memory
+	 * per message; everything else is read per batch. A few messages
+	 * (the usual FETCH of a client showing a page) need small blocks. */
+	f->from_view = fetch_view_applies(f);
+	if (!f->from_view) {
+		size_t block = set_size_at_most(&f->set, 33) <= 32 ? 8 * 1024 : 64 * 1024;
+		f->batch = arena_new(block);
+		f->msg = arena_new(block);
+		buf_init(&f->text, FETCH_TEXT_MAX);
+	}
 	arena_on_free(s->cmd_arena, fetch_cleanup, f);
 	s->cmd_ctx = f;
 	s->on_drained = on_drained;

@@ -11,6 +11,7 @@
  */
 #include "imap/imap_internal.h"
 
+#include "imap/imap_fmt.h"
 #include "imap/imap_resp.h"
 #include "imap/imap_search_args.h"
 #include "imap/imap_seqset.h"
@@ -114,8 +115,19 @@ static int format(struct imap_session *s, const struct imap_search_args *q, bool
 	bool esearch = q->esearch || (s->enabled & IMAP_ENABLED_REV2);
 	if (!esearch) {
 		rc |= buf_append_str(b, "* SEARCH");
-		for (size_t i = 0; i < n; i++)
-			rc |= buf_printf(b, " %u", nums[i]);
+		/* Numbers formatted in place, a few hundred at a time. */
+		for (size_t i = 0; i < n && rc == 0;) {
+			size_t k = n - i < 256 ? n - i : 256;
+			char *p0 = buf_reserve(b, k * 11), *p = p0;
+			if (p == NULL)
+				return -1;
+			for (size_t j = 0; j < k; j++) {
+				*p++ = ' ';
+				p = imap_fmt_u32(p, nums[i + j]);
+			}
+			buf_commit(b, (size_t)(p - p0));
+			i += k;
+		}
 		if (q->modseq && n > 0)
 			rc |= buf_printf(b, " (MODSEQ %" PRIu64 ")", modseq);
 		return rc | buf_append_str(b, "\r\n");

@@ -8,6 +8,7 @@
  * of the set (not with .SILENT; with .SILENT and CONDSTORE only
  * "(UID u MODSEQ (m))" for the changed ones, as in RFC 7162's example).
  */
+#include "imap/imap_fmt.h"
 #include "imap/imap_internal.h"
 #include "imap/imap_seqset.h"
 
@@ -56,25 +57,37 @@ int imap_parse_flags(struct imap_session *s, const struct imap_arg *args, size_t
 	return 0;
 }
 
-static void reply_fetch(struct imap_session *s, struct buf *b, uint32_t seq, const struct store_msg *m,
-                        bool flags, bool modseq)
+/* "* n FETCH ([UID u] [FLAGS (...)] [MODSEQ (m)])", formatted in place. */
+static void reply_fetch(struct imap_session *s, const struct imap_fmt_kw *kw, uint32_t seq,
+                        const struct store_msg *m, bool flags, bool modseq)
 {
-	buf_reset(b, 16 * 1024);
-	buf_printf(b, "* %" PRIu32 " FETCH (", seq);
+	size_t room = 64 + 2 * IMAP_FMT_U64_MAX + (flags ? imap_fmt_flags_room(kw, m->keywords) : 0);
+	char *p0 = conn_reserve(s->c, room), *p = p0;
+	if (p == NULL)
+		return;
+	p = imap_fmt_mem(p, "* ", 2);
+	p = imap_fmt_u32(p, seq);
+	p = imap_fmt_mem(p, " FETCH (", 8);
 	const char *sep = "";
 	if (s->cmd_uid) {
-		buf_printf(b, "UID %" PRIu32, m->uid);
+		p = imap_fmt_mem(p, "UID ", 4);
+		p = imap_fmt_u32(p, m->uid);
 		sep = " ";
 	}
 	if (flags) {
-		buf_printf(b, "%sFLAGS ", sep);
-		imap_sel_write_flags(s, b, m);
+		p = imap_fmt_mem(p, sep, strlen(sep));
+		p = imap_fmt_mem(p, "FLAGS ", 6);
+		p = imap_fmt_flags(p, kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
 		sep = " ";
 	}
-	if (modseq)
-		buf_printf(b, "%sMODSEQ (%" PRIu64 ")", sep, m->modseq);
-	buf_append_str(b, ")\r\n");
-	conn_write(s->c, buf_ptr(b), buf_len(b));
+	if (modseq) {
+		p = imap_fmt_mem(p, sep, strlen(sep));
+		p = imap_fmt_mem(p, "MODSEQ (", 8);
+		p = imap_fmt_u64(p, m->modseq);
+		*p++ = ')';
+	}
+	p = imap_fmt_mem(p, ")\r\n", 3);
+	conn_commit(s->c, (size_t)(p - p0));
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -95,33 +108,53 @@ struct store_reply {
 	struct store_uidset set;
 	struct store_flags_result res;
 	bool silent, uid;
+	size_t range_i;              /* next range of the set */
 	size_t k;                    /* next map index */
 	const char *tag;
 };
 
-/* True when the command is over (tagged reply written). */
+static size_t map_lower(const uint32_t *a, size_t n, uint32_t v)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* True when the command is over (tagged reply written). Only the map
+ * entries inside the set are visited: STORE of one message costs the
+ * same in a mailbox of ten or of a million. */
 static bool reply_run(struct imap_session *s)
 {
 	struct store_reply *r = s->cmd_ctx;
 	struct imap_selected *sel = s->sel;
-	struct buf b;
-	buf_init(&b, 16 * 1024);
-	for (; r->k < sel->n && !conn_output_full(s->c); r->k++) {
-		uint32_t uid = sel->uids[r->k];
-		if (!store_uidset_has(&r->set, uid) || in_list(r->res.modified, r->res.n_modified, uid))
-			continue;
-		const struct store_msg *m = store_mailbox_find(sel->mb, uid);
-		if (m == NULL)
-			continue;
-		bool changed = in_list(r->res.changed, r->res.n_changed, uid);
-		if (!r->silent)
-			reply_fetch(s, &b, (uint32_t)r->k + 1, m, true, sel->condstore);
-		else if (changed && sel->condstore)
-			reply_fetch(s, &b, (uint32_t)r->k + 1, m, false, true);
+	struct imap_fmt_kw kw;
+	imap_fmt_kw_load(s, &kw);
+	for (; r->range_i < r->set.n; r->range_i++) {
+		const struct store_range *rg = &r->set.r[r->range_i];
+		if (r->k < sel->n && sel->uids[r->k] < rg->lo)
+			r->k = map_lower(sel->uids, sel->n, rg->lo);
+		for (; r->k < sel->n && sel->uids[r->k] <= rg->hi; r->k++) {
+			if (conn_output_full(s->c))
+				return false;
+			uint32_t uid = sel->uids[r->k];
+			if (in_list(r->res.modified, r->res.n_modified, uid))
+				continue;
+			const struct store_msg *m = store_mailbox_find(sel->mb, uid);
+			if (m == NULL)
+				continue;
+			bool changed = in_list(r->res.changed, r->res.n_changed, uid);
+			if (!r->silent)
+				reply_fetch(s, &kw, (uint32_t)r->k + 1, m, true, sel->condstore);
+			else if (changed && sel->condstore)
+				reply_fetch(s, &kw, (uint32_t)r->k + 1, m, false, true);
+		}
 	}
-	buf_deinit(&b);
-	if (r->k < sel->n)
-		return false;
 	s->on_drained = NULL;
 	s->cmd_ctx = NULL;
 	if (r->res.n_modified > 0) {

@@ -16,8 +16,13 @@
 
 #include "imap/imap_fetch_args.h"
 #include "imap/imap_internal.h"
+#include "lib/buf.h"
 #include "mime/decode.h"
 #include "store/store.h"
+
+/* Ceiling for the formatted text between two streamed pieces (FLAGS with
+ * 64 keywords, a HEADER.FIELDS name with many fields...). */
+#define FETCH_TEXT_MAX (256 * 1024)
 
 enum fetch_piece_kind {
 	PIECE_MEM,      /* data[0..len) */
@@ -43,6 +48,7 @@ struct fetch_ctx {
 	/* Walk over the session's map: next range and next map index. */
 	size_t range_i, map_i;
 	bool walk_done;
+	bool from_view;                  /* answered from the view alone */
 	/* The current batch of messages (arena `batch`, reset per batch). */
 	struct arena *batch;
 	struct store_msg_info *infos;
@@ -64,8 +70,18 @@ struct fetch_ctx {
 	bool unknown_cte;
 	bool failed;                     /* internal error (logged) */
 	size_t chunk;                    /* bytes per write */
-	char *scratch;                   /* chunk + MIME_DECODER_SLACK bytes */
+	char *scratch;                   /* chunk + MIME_DECODER_SLACK bytes,
+	                                    allocated at the first decode */
+	struct buf text;                 /* a message's formatted text */
 };
+
+/* imap_fetch_view.c: items the store's view answers alone (UID, FLAGS,
+ * RFC822.SIZE, MODSEQ) are written straight from it: no store_fetch, no
+ * memory per message. applies: these are the only items. run: write
+ * until done (true) or the output is full (false); ghosts set
+ * f->expunged. */
+bool fetch_view_applies(const struct fetch_ctx *f);
+bool fetch_view_run(struct fetch_ctx *f);
 
 /* Build the pieces of the response for infos[info_i] (message bytes mapped
  * when a section needs them). 0; 1 if the message was expunged meanwhile

@@ -2,6 +2,7 @@
  * bounded chunks (see imap_fetch.h). */
 #include "imap/imap_fetch.h"
 
+#include "imap/imap_fmt.h"
 #include "imap/imap_resp.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -11,10 +12,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Ceiling for the formatted text between two streamed pieces (FLAGS with
- * 64 keywords, a HEADER.FIELDS name with many fields...). */
-#define TEXT_MAX (256 * 1024)
 
 static void add_piece(struct fetch_ctx *f, const struct fetch_piece *p)
 {
@@ -44,7 +41,7 @@ static void add_text(struct fetch_ctx *f, const char *s)
 static void add_buf(struct fetch_ctx *f, struct buf *b)
 {
 	add_mem(f, arena_memdup(f->msg, buf_ptr(b), buf_len(b)), buf_len(b));
-	buf_reset(b, TEXT_MAX);
+	buf_reset(b, FETCH_TEXT_MAX);
 }
 
 /* Decode data[0..len) once: the decoded size, and whether a NUL falls in
@@ -142,19 +139,32 @@ static int build(struct fetch_ctx *f, const struct mime_message *m, struct buf *
 	struct imap_session *s = f->s;
 	unsigned items = f->args.items;
 	bool changed = f->flags_changed[f->info_i];
-	int rc = buf_printf(b, "* %u FETCH (", f->seqs[f->info_i]);
+	bool flags = (items & IMAP_FETCH_FLAGS) || changed;
+	struct imap_fmt_kw kw;
+	if (flags)
+		imap_fmt_kw_load(s, &kw);
+	/* "* n FETCH (UID u FLAGS (...)" formatted in place. */
+	size_t room = 32 + 16 + (flags ? imap_fmt_flags_room(&kw, in->keywords) : 0);
+	char *p0 = buf_reserve(b, room), *p = p0;
+	if (p == NULL)
+		return -1;
+	p = imap_fmt_mem(p, "* ", 2);
+	p = imap_fmt_u32(p, f->seqs[f->info_i]);
+	p = imap_fmt_mem(p, " FETCH (", 8);
 	const char *sp = "";
 	if ((items & IMAP_FETCH_UID) || f->uid_cmd) {
-		rc |= buf_printf(b, "UID %u", in->uid);
+		p = imap_fmt_mem(p, "UID ", 4);
+		p = imap_fmt_u32(p, in->uid);
 		sp = " ";
 	}
-	if ((items & IMAP_FETCH_FLAGS) || changed) {
-		struct store_msg msg = { .uid = in->uid, .flags = in->flags, .keywords = in->keywords,
-		                         .modseq = in->modseq, .size = in->size };
-		rc |= buf_printf(b, "%sFLAGS ", sp);
-		rc |= imap_sel_write_flags(s, b, &msg);
+	if (flags) {
+		p = imap_fmt_mem(p, sp, strlen(sp));
+		p = imap_fmt_mem(p, "FLAGS ", 6);
+		p = imap_fmt_flags(p, &kw, in->flags, in->keywords, imap_fmt_recent(s, in->uid));
 		sp = " ";
 	}
+	buf_commit(b, (size_t)(p - p0));
+	int rc = 0;
 	if (items & IMAP_FETCH_INTERNALDATE) {
 		char d[DATE_IMAP_DATETIME_SIZE];
 		date_format_imap_datetime((time_t)in->internal_date, in->internal_tz, d);
@@ -220,10 +230,8 @@ int fetch_build_message(struct fetch_ctx *f)
 		}
 		m = mime_parse(f->msg, f->map, f->map_len);
 	}
-	struct buf b;
-	buf_init(&b, TEXT_MAX);
-	int rc = build(f, m, &b);
-	buf_deinit(&b);
+	buf_reset(&f->text, FETCH_TEXT_MAX);
+	int rc = build(f, m, &f->text);
 	if (rc == -2)
 		return -2;
 	if (rc < 0) {
@@ -267,6 +275,8 @@ int fetch_write_pieces(struct fetch_ctx *f)
 		} else {
 			if (f->piece_off == 0 && f->piece_emitted == 0)
 				mime_decoder_init(&f->dec, p->cte);
+			if (f->scratch == NULL)
+				f->scratch = arena_alloc(f->s->cmd_arena, f->chunk + MIME_DECODER_SLACK);
 			done = write_decoded(f, p, f->scratch);
 		}
 		if (done) {

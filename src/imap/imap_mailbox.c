@@ -4,6 +4,7 @@
  * "The selected mailbox", for how to use them). Flushing the updates is
  * in imap_notify.c.
  */
+#include "imap/imap_fmt.h"
 #include "imap/imap_internal.h"
 #include "imap/imap_seqset.h"
 #include "auth/auth_thread.h"
@@ -108,11 +109,11 @@ int imap_sel_open(struct imap_session *s, const char *name, bool readonly,
 	sel->readonly = readonly;
 	sel->condstore = (s->enabled & (IMAP_ENABLED_CONDSTORE | IMAP_ENABLED_QRESYNC)) != 0;
 	size_t n;
-	const struct store_msg *m = store_mailbox_msgs(mb, &n);
+	const uint32_t *uids = store_mailbox_uids(mb, &n);
 	sel->cap = n > 0 ? n : 16;
 	sel->uids = xmalloc(sel->cap * sizeof(*sel->uids));
-	for (size_t i = 0; i < n; i++)
-		sel->uids[i] = m[i].uid;
+	if (n > 0)
+		memcpy(sel->uids, uids, n * sizeof(*sel->uids));
 	sel->n = n;
 	store_mailbox_get_status(mb, st);
 	sel->uidvalidity = st->uidvalidity;
@@ -250,33 +251,17 @@ void imap_sel_enable_condstore(struct imap_session *s)
 
 int imap_sel_write_flags(struct imap_session *s, struct buf *b, const struct store_msg *m)
 {
-	static const struct { uint32_t bit; const char *name; } sys[] = {
-		{ STORE_ANSWERED, "\\Answered" }, { STORE_FLAGGED, "\\Flagged" },
-		{ STORE_DELETED, "\\Deleted" }, { STORE_SEEN, "\\Seen" },
-		{ STORE_DRAFT, "\\Draft" },
-	};
-	bool first = true;
-	int rc = buf_append_str(b, "(");
-	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-		if ((m->flags & sys[i].bit) == 0)
-			continue;
-		rc |= buf_printf(b, "%s%s", first ? "" : " ", sys[i].name);
-		first = false;
-	}
-	if (m->keywords != 0 && s->sel != NULL) {
-		size_t nkw;
-		const char *const *kw = store_mailbox_keywords(s->sel->mb, &nkw);
-		for (size_t i = 0; i < nkw && i < 64; i++) {
-			if ((m->keywords & (UINT64_C(1) << i)) == 0 || kw[i] == NULL)
-				continue;
-			rc |= buf_printf(b, "%s%s", first ? "" : " ", kw[i]);
-			first = false;
-		}
-	}
-	if (!(s->enabled & IMAP_ENABLED_REV2) && s->sel != NULL && store_msg_recent(s->sel->mb, m->uid))
-		rc |= buf_printf(b, "%s\\Recent", first ? "" : " ");
-	rc |= buf_append_str(b, ")");
-	return rc < 0 ? -1 : 0;
+	/* One formatter for every flag list (imap_fmt.c). */
+	struct imap_fmt_kw kw = { 0 };
+	if (s->sel != NULL)
+		imap_fmt_kw_load(s, &kw);
+	char *p0 = buf_reserve(b, imap_fmt_flags_room(&kw, s->sel != NULL ? m->keywords : 0));
+	if (p0 == NULL)
+		return -1;
+	char *p = imap_fmt_flags(p0, &kw, m->flags, s->sel != NULL ? m->keywords : 0,
+	                         imap_fmt_recent(s, m->uid));
+	buf_commit(b, (size_t)(p - p0));
+	return 0;
 }
 
 void imap_sel_save_result(struct imap_session *s, const uint32_t *uids, size_t n)

@@ -5,6 +5,7 @@
  * FETCH (FLAGS [MODSEQ]), keeping the sequence number map in step with
  * what the client was told.
  */
+#include "imap/imap_fmt.h"
 #include "imap/imap_internal.h"
 #include "imap/imap_seqset.h"
 
@@ -116,12 +117,16 @@ static void send_expunges(struct imap_session *s, uint32_t *exp, size_t n_exp)
 	free(gone);
 }
 
-/* New messages enter the map; EXISTS (and RECENT) when the count grew. */
+/* New messages enter the map; EXISTS (and RECENT) when the count grew.
+ * Runs before every tagged reply: it reads the view as it is, without a
+ * poll of its own for other connections' commits (the command's own
+ * store calls, NOOP and IDLE's timer poll; this thread's changes are
+ * already in the view). */
 static void send_new(struct imap_session *s, bool force)
 {
 	struct imap_selected *sel = s->sel;
 	size_t n;
-	const struct store_msg *m = store_mailbox_msgs(sel->mb, &n);
+	const struct store_msg *m = store_mailbox_msgs_nopoll(sel->mb, &n);
 	uint32_t last = sel->n > 0 ? sel->uids[sel->n - 1] : 0;
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -153,8 +158,9 @@ static void send_flag_changes(struct imap_session *s, uint32_t *uids, size_t n)
 {
 	struct imap_selected *sel = s->sel;
 	bool with_uid = s->cmd_uid || (s->enabled & IMAP_ENABLED_QRESYNC);
-	struct buf b;
-	buf_init(&b, 16 * 1024);
+	struct imap_fmt_kw kw;
+	if (n > 0)
+		imap_fmt_kw_load(s, &kw);
 	for (size_t i = 0; i < n; i++) {
 		if (conn_output_full(s->c)) {
 			/* The rest waits for the buffer to drain. */
@@ -163,22 +169,32 @@ static void send_flag_changes(struct imap_session *s, uint32_t *uids, size_t n)
 			continue;
 		}
 		uint32_t seq = imap_sel_seq(s, uids[i]);
-		const struct store_msg *found = seq ? store_mailbox_find(sel->mb, uids[i]) : NULL;
-		if (found == NULL)
+		const struct store_msg *m = seq ? store_mailbox_find(sel->mb, uids[i]) : NULL;
+		if (m == NULL)
 			continue;
-		struct store_msg m = *found;
-		buf_reset(&b, 16 * 1024);
-		buf_printf(&b, "* %" PRIu32 " FETCH (", seq);
-		if (with_uid)
-			buf_printf(&b, "UID %" PRIu32 " ", m.uid);
-		buf_append_str(&b, "FLAGS ");
-		imap_sel_write_flags(s, &b, &m);
-		if (sel->condstore)
-			buf_printf(&b, " MODSEQ (%" PRIu64 ")", m.modseq);
-		buf_append_str(&b, ")\r\n");
-		conn_write(s->c, buf_ptr(&b), buf_len(&b));
+		/* "* n FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])" in place. */
+		size_t room = 64 + 2 * IMAP_FMT_U64_MAX + imap_fmt_flags_room(&kw, m->keywords);
+		char *p0 = conn_reserve(s->c, room), *p = p0;
+		if (p == NULL)
+			return;
+		p = imap_fmt_mem(p, "* ", 2);
+		p = imap_fmt_u32(p, seq);
+		p = imap_fmt_mem(p, " FETCH (", 8);
+		if (with_uid) {
+			p = imap_fmt_mem(p, "UID ", 4);
+			p = imap_fmt_u32(p, m->uid);
+			*p++ = ' ';
+		}
+		p = imap_fmt_mem(p, "FLAGS ", 6);
+		p = imap_fmt_flags(p, &kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
+		if (sel->condstore) {
+			p = imap_fmt_mem(p, " MODSEQ (", 9);
+			p = imap_fmt_u64(p, m->modseq);
+			*p++ = ')';
+		}
+		p = imap_fmt_mem(p, ")\r\n", 3);
+		conn_commit(s->c, (size_t)(p - p0));
 	}
-	buf_deinit(&b);
 }
 
 void imap_sel_flush_updates(struct imap_session *s, bool allow_expunge)

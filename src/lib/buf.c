@@ -125,3 +125,21 @@ void buf_consume(struct buf *b, size_t n)
 	b->off += n;
 	b->len -= n;
 }
+
+char *buf_detach(struct buf *b, size_t *cap_r)
+{
+	char *d = b->data;
+	*cap_r = b->cap;
+	b->data = NULL;
+	b->off = b->len = b->cap = 0;
+	return d;
+}
+
+void buf_attach(struct buf *b, char *data, size_t cap)
+{
+	free(b->data);
+	b->data = data;
+	b->cap = cap;
+	b->off = b->len = 0;
+	data[0] = '\0';
+}

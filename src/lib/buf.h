@@ -46,4 +46,12 @@ void buf_commit(struct buf *b, size_t n);
 
 void buf_consume(struct buf *b, size_t n);
 
+/* Storage reuse (conn.c keeps a few drained buffers per thread, so a busy
+ * connection does not malloc and regrow its buffers for every command). buf_detach: an empty buffer gives up its storage (NULL if it
+ * has none), *cap_r its capacity. buf_attach: an empty, unallocated
+ * buffer takes storage of cap bytes (plus the NUL slot) from
+ * buf_detach. */
+char *buf_detach(struct buf *b, size_t *cap_r);
+void buf_attach(struct buf *b, char *data, size_t cap);
+
 #endif

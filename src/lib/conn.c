@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <pthread.h>
 
 #define READ_CHUNK 16384
 #define WRITE_CHUNK 65536
@@ -18,6 +19,65 @@
 static _Atomic uint64_t next_conn_id = 1;
 /* Reads land here first, so an idle connection holds no input buffer. */
 static _Thread_local char read_scratch[READ_CHUNK];
+
+/* Buffers of connections that went idle are kept, a few per thread (at
+ * most 1 MiB in all), for the next connection that needs one: an idle
+ * connection still holds no buffer, but a busy one no longer pays a
+ * malloc, the regrowth from 256 bytes and a free for every command and
+ * every answer. */
+#define SPARE_MAX 8
+#define SPARE_BYTES_MAX (1024 * 1024)   /* kept per thread, at most */
+struct spares {
+	size_t n, bytes;
+	struct { char *data; size_t cap; } b[SPARE_MAX];
+};
+static _Thread_local struct spares spares;
+static pthread_key_t spares_key;
+static pthread_once_t spares_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit the kept buffers go (the key's value is the list). */
+static void spares_free(void *p)
+{
+	struct spares *sp = p;
+	while (sp->n > 0)
+		free(sp->b[--sp->n].data);
+	sp->bytes = 0;
+}
+
+static void spares_key_init(void)
+{
+	pthread_key_create(&spares_key, spares_free);
+}
+
+/* The buffer is empty: keep its storage for reuse, or free it. */
+static void buf_release(struct buf *b)
+{
+	size_t cap;
+	char *d = buf_detach(b, &cap);
+	if (d == NULL)
+		return;
+	if (spares.n == SPARE_MAX || spares.bytes + cap > SPARE_BYTES_MAX) {
+		free(d);
+		return;
+	}
+	if (spares.n == 0) {
+		pthread_once(&spares_once, spares_key_init);
+		pthread_setspecific(spares_key, &spares);
+	}
+	spares.bytes += cap;
+	spares.b[spares.n].data = d;
+	spares.b[spares.n++].cap = cap;
+}
+
+/* Before bytes go into an unallocated buffer: reuse kept storage. */
+static void buf_prepare(struct buf *b)
+{
+	if (b->data != NULL || spares.n == 0)
+		return;
+	spares.n--;
+	spares.bytes -= spares.b[spares.n].cap;
+	buf_attach(b, spares.b[spares.n].data, spares.b[spares.n].cap);
+}
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents);
 static void update_io(struct conn *c);
@@ -170,7 +230,7 @@ static void deliver_input(struct conn *c)
 	if (c->closed)
 		return;
 	if (c->in.len == 0)
-		buf_reset(&c->in, 0);
+		buf_release(&c->in);
 	/* The peer closed its side. Answers to what it sent before are still
 	 * owed: input left over while output is full is delivered again on
 	 * `drained`. Only an incomplete last line (or nothing) ends it here. */
@@ -225,7 +285,13 @@ static int do_read(struct conn *c)
 				return -1;
 			}
 		}
+		buf_prepare(&c->in);
 		buf_append(&c->in, read_scratch, (size_t)n);
+		/* A short read emptied the socket: skip the read that would
+		 * only say EAGAIN (epoll reports what comes later). TLS may
+		 * hold decrypted bytes the socket no longer shows. */
+		if (c->tls != CONN_TLS_ON && (size_t)n < want)
+			break;
 	}
 	return 0;
 }
@@ -269,7 +335,7 @@ static int do_write(struct conn *c)
 		buf_consume(&c->out, (size_t)w);
 	}
 	if (c->out.len == 0)
-		buf_reset(&c->out, 0);
+		buf_release(&c->out);
 	return 0;
 }
 
@@ -280,7 +346,10 @@ static void update_io(struct conn *c)
 	unsigned ev = 0;
 	if (want_input(c) || c->ssl_write_wants_read)
 		ev |= EV_READ;
-	if (c->out.len > 0 || c->ssl_read_wants_write)
+	/* Output waiting for the flush queued in this iteration needs no
+	 * EPOLLOUT: the flush writes at once and asks for it only if the
+	 * socket is full (two epoll_ctl calls per answer saved). */
+	if ((c->out.len > 0 && !c->flush_defer.queued) || c->ssl_read_wants_write)
 		ev |= EV_WRITE;
 	ev_io_set(c->loop, &c->io, ev);
 }
@@ -372,6 +441,7 @@ int conn_write(struct conn *c, const void *p, size_t n)
 {
 	if (c->closed || c->closing)
 		return -1;
+	buf_prepare(&c->out);
 	if (buf_append(&c->out, p, n) < 0) {
 		conn_log(c, LOGL_ERROR, "disconnected reason=output-overflow pending=%zu adding=%zu",
 		         c->out.len, n);
@@ -382,6 +452,30 @@ int conn_write(struct conn *c, const void *p, size_t n)
 		c->out_full = true;
 	ev_defer(c->loop, &c->flush_defer);
 	return 0;
+}
+
+char *conn_reserve(struct conn *c, size_t n)
+{
+	if (c->closed || c->closing)
+		return NULL;
+	buf_prepare(&c->out);
+	char *p = buf_reserve(&c->out, n);
+	if (p == NULL) {
+		conn_log(c, LOGL_ERROR, "disconnected reason=output-overflow pending=%zu adding=%zu",
+		         c->out.len, n);
+		conn_abort(c);
+	}
+	return p;
+}
+
+void conn_commit(struct conn *c, size_t n)
+{
+	if (c->closed || n == 0)
+		return;
+	buf_commit(&c->out, n);
+	if (c->out.len >= c->out_limit)
+		c->out_full = true;
+	ev_defer(c->loop, &c->flush_defer);
 }
 
 int conn_puts(struct conn *c, const char *s)

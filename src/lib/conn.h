@@ -121,6 +121,12 @@ struct conn *conn_new(struct ev_loop *loop, struct conn_list *list, int fd,
 void conn_begin(struct conn *c, uint64_t handshake_timeout_ms);
 
 int conn_write(struct conn *c, const void *p, size_t n);
+/* Format output in place: conn_reserve() gives room for n bytes at the end
+ * of the output (NULL if the connection is closed, or aborted because n
+ * would pass the hard ceiling), conn_commit() then adds the k <= n bytes
+ * written there. Nothing else may write to c in between. */
+char *conn_reserve(struct conn *c, size_t n);
+void conn_commit(struct conn *c, size_t k);
 int conn_puts(struct conn *c, const char *s);
 int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool conn_output_full(const struct conn *c);

@@ -25,6 +25,8 @@ struct pop3_msg {
 	uint32_t uid;
 	uint64_t size;
 	bool deleted;
+	bool seen;        /* \Seen at login, or marked since */
+	bool mark_seen;   /* retrieved: \Seen still to be set in the store */
 };
 
 struct pop3_maildrop {
@@ -121,6 +123,7 @@ int pop3_maildrop_open(struct pop3_session *s, int64_t user_id, const char *addr
 			continue;
 		d->msgs[d->n].uid = m[i].uid;
 		d->msgs[d->n].size = m[i].size;
+		d->msgs[d->n].seen = (m[i].flags & STORE_SEEN) != 0;
 		d->n++;
 		total += m[i].size;
 	}
@@ -129,12 +132,58 @@ int pop3_maildrop_open(struct pop3_session *s, int64_t user_id, const char *addr
 	return 0;
 }
 
+/* The UIDs of msgs[] marked deleted (or else marked to be seen), as
+ * ranges (arena); *count_r how many. */
+static struct store_uidset marked(struct pop3_session *s, bool deleted, size_t *count_r)
+{
+	struct pop3_maildrop *d = s->drop;
+	struct store_range *r = arena_alloc(s->cmd_arena, (d->n ? d->n : 1) * sizeof(*r));
+	size_t n = 0;
+	*count_r = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (deleted ? !d->msgs[i].deleted : !d->msgs[i].mark_seen)
+			continue;
+		if (n > 0 && r[n - 1].hi + 1 == d->msgs[i].uid)
+			r[n - 1].hi = d->msgs[i].uid;
+		else
+			r[n++] = (struct store_range){ d->msgs[i].uid, d->msgs[i].uid };
+		(*count_r)++;
+	}
+	return (struct store_uidset){ n, r };
+}
+
+/* Retrieved messages become \Seen ("downloaded is read": other devices
+ * see it too) in one store change when the session ends, not one durable
+ * transaction per RETR: nothing the client asked for waits on it, so it
+ * needs no fsync of its own per message (Dovecot's POP3 also sets them
+ * at the end). */
+static int apply_seen(struct pop3_session *s)
+{
+	struct pop3_maildrop *d = s->drop;
+	size_t count;
+	struct store_uidset set = marked(s, false, &count);
+	if (count == 0)
+		return STORE_OK;
+	struct store_flags_req req = { .op = STORE_FLAGS_ADD, .flags = STORE_SEEN };
+	struct store_flags_result res;
+	int rc = store_flags(d->inbox, &set, &req, s->cmd_arena, &res);
+	if (rc == STORE_OK)
+		for (size_t i = 0; i < d->n; i++)
+			d->msgs[i].mark_seen = false;
+	return rc;
+}
+
 void pop3_maildrop_close(struct pop3_session *s)
 {
 	struct pop3_maildrop *d = s->drop;
 	if (d == NULL)
 		return;
 	pop3_stream_free(&d->stream);
+	/* A session that ends without QUIT deletes nothing, but what it
+	 * downloaded is still read. */
+	if (d->inbox != NULL && apply_seen(s) != STORE_OK)
+		conn_log(s->c, LOGL_ERROR, "marking retrieved messages seen failed: %s",
+		         store_error(d->store));
 	if (d->store != NULL) {
 		store_mailbox_close(&d->inbox);
 		store_user_close(&d->store);
@@ -254,14 +303,9 @@ static void cmd_retr(struct pop3_session *s, char *args, bool top)
 		pop3_reply(s, "+OK Top of message follows");
 	else
 		conn_printf(s->c, "+OK %llu octets\r\n", (unsigned long long)m->size);
-	if (!top && runtime_config->pop3_delete != POP3_DELETE_FLAG) {
-		/* Downloaded is read: other devices see it as read too. */
-		struct store_range r = { m->uid, m->uid };
-		struct store_uidset set = { 1, &r };
-		struct store_flags_req req = { .op = STORE_FLAGS_ADD, .flags = STORE_SEEN };
-		struct store_flags_result res;
-		store_flags(d->inbox, &set, &req, s->cmd_arena, &res);
-	}
+	/* Downloaded is read: marked now, set when the session ends. */
+	if (!top && runtime_config->pop3_delete != POP3_DELETE_FLAG && !m->seen)
+		m->seen = m->mark_seen = true;
 	s->busy = true;
 	if (pop3_stream_run(d->stream, s->c) == 1)
 		stream_finished(s);
@@ -289,20 +333,9 @@ static void cmd_rset(struct pop3_session *s)
 static int apply_deletes(struct pop3_session *s, size_t *ndel_r)
 {
 	struct pop3_maildrop *d = s->drop;
-	struct store_range *r = arena_alloc(s->cmd_arena, (d->n ? d->n : 1) * sizeof(*r));
-	size_t n = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		if (!d->msgs[i].deleted)
-			continue;
-		if (n > 0 && r[n - 1].hi + 1 == d->msgs[i].uid)
-			r[n - 1].hi = d->msgs[i].uid;
-		else
-			r[n++] = (struct store_range){ d->msgs[i].uid, d->msgs[i].uid };
-		(*ndel_r)++;
-	}
-	if (n == 0)
+	struct store_uidset set = marked(s, true, ndel_r);
+	if (set.n == 0)
 		return STORE_OK;
-	struct store_uidset set = { n, r };
 	switch (runtime_config->pop3_delete) {
 	case POP3_DELETE_TRASH: {
 		struct store_copy_result res;
@@ -325,6 +358,10 @@ static int apply_deletes(struct pop3_session *s, size_t *ndel_r)
 static void cmd_quit(struct pop3_session *s)
 {
 	size_t ndel = 0;
+	/* \Seen first, so messages moved to Trash carry it. */
+	if (apply_seen(s) != STORE_OK)
+		conn_log(s->c, LOGL_ERROR, "marking retrieved messages seen failed: %s",
+		         store_error(s->drop->store));
 	int rc = apply_deletes(s, &ndel);
 	if (rc != STORE_OK) {
 		conn_log(s->c, LOGL_ERROR, "quit: deleting failed: %s", store_error(s->drop->store));

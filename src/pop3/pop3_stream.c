@@ -1,30 +1,53 @@
 #include "pop3/pop3_stream.h"
 #include "lib/arena.h"
+#include "lib/runtime.h"
 #include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define STREAM_CHUNK 16384
+/* Message bytes dot-stuffed per step: a quarter of output_buffer_limit,
+ * 1-64 KiB. The room reserved is twice that (every line a lone "."), and
+ * a step starts only under the limit, so the connection's buffer holds at
+ * most 1.5 times its limit. */
+#define STREAM_CHUNK_MIN 1024
+#define STREAM_CHUNK_MAX (64 * 1024)
 
 struct pop3_stream {
 	const char *map;       /* the whole mapping, for unmap */
 	size_t map_len;
+	size_t chunk;          /* input bytes per step */
 	size_t pos, end;       /* what is left to send */
 	bool at_line_start;
 	bool ended_with_lf;
 };
 
+/* Runs of whole lines are copied with memcpy; only a '.' that starts a
+ * line (rare in mail; base64 has no dots at all) stops the copy to add
+ * the stuffing dot. memchr for the dots, not memmem for "\n.": this is
+ * the hot loop of RETR. */
 size_t pop3_dot_stuff(bool *at_line_start, const char *in, size_t inlen, char *out,
                       size_t outcap, size_t *consumed_r)
 {
 	size_t i = 0, o = 0;
 	while (i < inlen && o + 2 <= outcap) {
-		char ch = in[i++];
-		if (*at_line_start && ch == '.')
+		if (*at_line_start && in[i] == '.')
 			out[o++] = '.';
-		out[o++] = ch;
-		*at_line_start = ch == '\n';
+		size_t avail = inlen - i < outcap - o ? inlen - i : outcap - o;
+		/* Up to the next line-starting '.' after in[i], or all. */
+		size_t run = avail;
+		const char *p = in + i + 1, *end = in + i + avail;
+		while (p < end && (p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+			if (p[-1] == '\n') {
+				run = (size_t)(p - (in + i));
+				break;
+			}
+			p++;
+		}
+		memcpy(out + o, in + i, run);
+		o += run;
+		i += run;
+		*at_line_start = in[i - 1] == '\n';
 	}
 	*consumed_r = i;
 	return o;
@@ -62,26 +85,34 @@ struct pop3_stream *pop3_stream_new(const char *data, size_t len, int64_t top_li
 	st->end = top_lines < 0 ? len : pop3_top_length(data, len, (uint64_t)top_lines);
 	st->at_line_start = true;
 	st->ended_with_lf = true;
+	st->chunk = (size_t)runtime_config->output_buffer_limit / 4;
+	if (st->chunk < STREAM_CHUNK_MIN)
+		st->chunk = STREAM_CHUNK_MIN;
+	if (st->chunk > STREAM_CHUNK_MAX)
+		st->chunk = STREAM_CHUNK_MAX;
 	return st;
 }
 
 int pop3_stream_run(struct pop3_stream *st, struct conn *c)
 {
-	char out[STREAM_CHUNK * 2];
 	while (st->pos < st->end) {
 		if (conn_output_full(c))
 			return 0;
+		size_t in = st->end - st->pos < st->chunk ? st->end - st->pos : st->chunk;
+		/* Stuffed straight into the connection's buffer. */
+		char *out = conn_reserve(c, 2 * in);
+		if (out == NULL)
+			return 1;  /* connection gone: nothing more to do */
 		size_t used;
-		size_t n = pop3_dot_stuff(&st->at_line_start, st->map + st->pos, st->end - st->pos,
-		                          out, sizeof(out), &used);
+		size_t n = pop3_dot_stuff(&st->at_line_start, st->map + st->pos, in, out, 2 * in, &used);
 		st->pos += used;
 		st->ended_with_lf = out[n - 1] == '\n';
-		if (conn_write(c, out, n) < 0)
-			return 1;  /* connection gone: nothing more to do */
+		conn_commit(c, n);
 	}
 	if (!st->ended_with_lf)
-		conn_write(c, "\r\n", 2);
-	conn_write(c, ".\r\n", 3);
+		conn_write(c, "\r\n.\r\n", 5);
+	else
+		conn_write(c, ".\r\n", 3);
 	return 1;
 }
 

@@ -123,9 +123,35 @@ static void log_escape_marks_control_and_cut(void **state)
 	assert_non_null(strstr(out, "..."));
 }
 
+static void detach_and_attach_move_the_storage(void **state)
+{
+	struct buf a, b;
+	buf_init(&a, 100);
+	buf_init(&b, 100);
+	size_t cap;
+	assert_null(buf_detach(&a, &cap));   /* nothing allocated yet */
+	assert_int_equal(buf_append(&a, "hello", 5), 0);
+	buf_consume(&a, 5);
+	char *d = buf_detach(&a, &cap);
+	assert_non_null(d);
+	assert_true(cap >= 5);
+	assert_int_equal(buf_len(&a), 0);
+	assert_str(buf_ptr(&a), "");
+	buf_attach(&b, d, cap);
+	assert_int_equal(buf_len(&b), 0);
+	assert_str(buf_ptr(&b), "");
+	assert_int_equal(buf_append(&b, "abc", 3), 0);
+	assert_ptr_equal(buf_ptr(&b), d);    /* no new allocation */
+	assert_str(buf_ptr(&b), "abc");
+	assert_int_equal(buf_append(&a, "x", 1), 0);   /* a allocates anew */
+	buf_deinit(&a);
+	buf_deinit(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(detach_and_attach_move_the_storage),
 		cmocka_unit_test(buf_ceiling_refuses_and_keeps_content),
 		cmocka_unit_test(buf_consume_then_append_compacts),
 		cmocka_unit_test(buf_zero_length_append_on_fresh_buffer),

@@ -127,11 +127,75 @@ static void reader_that_never_reads_is_bounded(void **state)
 	ev_loop_free(&loop);
 }
 
+/* --- output formatted in place, buffers reused between answers --- */
+
+/* Each line "n" is answered "<n> ok\r\n", formatted with conn_reserve. */
+static void reserve_input(struct conn *c)
+{
+	size_t len, total;
+	while (conn_line(c, 1000, &len, &total) == 1) {
+		char *p = conn_reserve(c, len + 8);
+		assert_non_null(p);
+		memcpy(p, buf_ptr(&c->in), len);
+		memcpy(p + len, " ok\r\n", 5);
+		conn_commit(c, len + 5);
+		buf_consume(&c->in, total);
+		answers++;
+	}
+}
+
+static const struct conn_ops reserve_ops = { .input = reserve_input, .closed = closed_cb };
+
+static void reserve_start(struct conn *c)
+{
+	c->ops = &reserve_ops;
+	the_conn = c;
+}
+
+static const struct proto reserve_proto = { .name = "test", .start = reserve_start };
+
+static void reserved_output_arrives_whole_across_buffer_reuse(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	struct ev_loop *loop = ev_loop_new();
+	struct conn_list list = { 0 };
+	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+	struct conn_settings s = { .in_max = 4096, .out_limit = 16384 };
+	struct conn *c = conn_new(loop, &list, sv[0], &peer, sizeof(sa_family_t), &reserve_proto,
+	                          false, &s);
+	conn_begin(c, 0);
+	answers = 0;
+	struct ev_timer t = { .cb = stop_loop };
+	/* One command per loop turn: each answer drains, its buffer is kept
+	 * for the next one; the bytes must still be exactly right. */
+	char want[64], got[64];
+	for (int i = 0; i < 300; i++) {
+		int n = snprintf(want, sizeof(want), "%d\n", i);
+		assert_int_equal(write(sv[1], want, (size_t)n), n);
+		ev_timer_start(loop, &t, 2);
+		ev_loop_run(loop);
+		n = snprintf(want, sizeof(want), "%d ok\r\n", i);
+		ssize_t r = read(sv[1], got, sizeof(got));
+		assert_int_equal(r, n);
+		assert_memory_equal(got, want, (size_t)n);
+		assert_int_equal(conn_output_pending(c), 0);
+	}
+	assert_int_equal(answers, 300);
+	conn_abort(c);
+	ev_timer_start(loop, &t, 1);
+	ev_loop_run(loop);
+	close(sv[1]);
+	ev_loop_free(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_framing),
 		cmocka_unit_test(reader_that_never_reads_is_bounded),
+		cmocka_unit_test(reserved_output_arrives_whole_across_buffer_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

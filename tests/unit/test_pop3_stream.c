@@ -1,0 +1,95 @@
+#include "unit.h"
+#include "pop3/pop3_stream.h"
+
+#include <stdlib.h>
+
+/* The rule itself, one byte at a time: what pop3_dot_stuff must match. */
+static size_t reference(const char *in, size_t n, char *out)
+{
+	bool bol = true;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (bol && in[i] == '.')
+			out[o++] = '.';
+		out[o++] = in[i];
+		bol = in[i] == '\n';
+	}
+	return o;
+}
+
+/* Feed `in` in pieces of at most `step` bytes, into outputs of at most
+ * `room` bytes per call, and compare with the reference. */
+static void check(const char *in, size_t n, size_t step, size_t room)
+{
+	char *want = malloc(2 * n + 1), *got = malloc(2 * n + room + 1);
+	size_t wn = reference(in, n, want), gn = 0, pos = 0;
+	bool bol = true;
+	while (pos < n) {
+		size_t piece = n - pos < step ? n - pos : step, used = 0;
+		size_t k = pop3_dot_stuff(&bol, in + pos, piece, got + gn, room, &used);
+		assert_true(k <= room);
+		assert_true(used > 0);    /* always progress with room >= 2 */
+		gn += k;
+		pos += used;
+	}
+	assert_int_equal(gn, wn);
+	assert_memory_equal(got, want, wn);
+	free(want);
+	free(got);
+}
+
+static const char *const samples[] = {
+	"",
+	".",
+	"..",
+	".\r\n",
+	"a.b.c\r\n.hidden\r\n..two\r\n\r\n.\r\nend.",
+	"line\n.bare LF\n\n.\n",
+	"no dots at all\r\nonly lines\r\n",
+	"dot at end of line.\r\n.next starts with one\r\n. \r\n.",
+};
+
+static void stuffs_like_the_rule_whole_and_split(void **state)
+{
+	for (size_t s = 0; s < sizeof(samples) / sizeof(samples[0]); s++) {
+		size_t n = strlen(samples[s]);
+		for (size_t step = 1; step <= n + 1; step++)
+			for (size_t room = 2; room <= 2 * n + 2; room++)
+				check(samples[s], n, step, room);
+	}
+}
+
+static void long_text_with_dots_and_base64(void **state)
+{
+	size_t n = 200000;
+	char *in = malloc(n);
+	unsigned x = 12345;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245 + 12345;
+		unsigned r = (x >> 16) % 100;
+		in[i] = r < 4 ? '\n' : r < 7 ? '.' : r < 8 ? '\r' : (char)('a' + r % 26);
+	}
+	check(in, n, n, 2 * n);
+	check(in, n, 4096, 8192);
+	check(in, n, 65536, 1000);
+	free(in);
+}
+
+static void top_length_counts_header_and_lines(void **state)
+{
+	const char *m = "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n";
+	size_t n = strlen(m);
+	assert_int_equal(pop3_top_length(m, n, 0), 14);
+	assert_int_equal(pop3_top_length(m, n, 2), 22);
+	assert_int_equal(pop3_top_length(m, n, 10), n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(stuffs_like_the_rule_whole_and_split),
+		cmocka_unit_test(long_text_with_dots_and_base64),
+		cmocka_unit_test(top_length_counts_header_and_lines),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
