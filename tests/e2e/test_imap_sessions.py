@@ -53,6 +53,23 @@ class ImapSessions(unittest.TestCase):
         self.assertNotIn("EXPUNGEISSUED", t)
         self.assertEqual(len([l for l in u if " FETCH " in l]), 2)
 
+    def test_new_keyword_from_another_session_is_announced_before_fetch(self):
+        # imaptest's stress mode caught FETCH showing a keyword the client
+        # had never been given in FLAGS.
+        user = self.user()
+        c, d = imapt.Client(self.srv, user, "pw"), imapt.Client(self.srv, user, "pw")
+        c.append("INBOX", imapt.msg("k"))
+        for items in ["(FLAGS)", "(FLAGS ENVELOPE)"]:
+            kw = "$Fresh" + str(len(items))
+            c.ok("SELECT INBOX")
+            d.ok("SELECT INBOX")
+            d.ok(f"STORE 1 +FLAGS.SILENT ({kw})")
+            u, _ = c.ok(f"FETCH 1 {items}")
+            flags = [i for i, l in enumerate(u) if l.startswith("* FLAGS (")]
+            fetch = [i for i, l in enumerate(u) if " FETCH " in l and kw in l]
+            self.assertTrue(fetch, u)
+            self.assertTrue(flags and flags[0] < fetch[0] and kw in u[flags[0]], u)
+
     def test_view_items_match_the_slow_path(self):
         user = self.user()
         c = imapt.Client(self.srv, user, "pw")
