@@ -1,5 +1,6 @@
 #include "smtp/smtp_deliver.h"
 #include "smtp/smtp.h"
+#include "auth/auth_thread.h"
 #include "lib/arena.h"
 #include "lib/runtime.h"
 
@@ -239,10 +240,17 @@ struct cached_store {
 };
 static _Thread_local struct cached_store store_cache[STORE_CACHE];
 
-static struct store_user *store_get(int64_t user_id, const struct store_quota *q,
+static struct store_user *store_get(int64_t user_id, const struct store_quota *rcpt_q,
                                     const char **err_r)
 {
 	uint64_t now = ev_clock_ms();
+	/* The limits as they are now, not as RCPT saw them: an administrator's
+	 * SETQUOTA in between must not be undone by this delivery. */
+	struct store_quota fresh;
+	const struct store_quota *q = rcpt_q;
+	const char *qerr;
+	if (auth_account_quota(user_id, &fresh.max_bytes, &fresh.max_messages, &qerr) == 0)
+		q = &fresh;
 	struct cached_store *slot = NULL, *lru = &store_cache[0];
 	for (size_t i = 0; i < STORE_CACHE; i++) {
 		struct cached_store *c = &store_cache[i];
