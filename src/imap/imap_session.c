@@ -167,7 +167,7 @@ static void imap_input(struct conn *c)
 	struct imap_session *s = c->session;
 	/* One command at a time; while AUTHENTICATE runs, its continuation
 	 * lines are still read. */
-	while (!c->closed && (!s->running || s->sasl_active || s->idling) && s->login == NULL &&
+	while (!c->closed && !c->closing && (!s->running || s->sasl_active || s->idling) && s->login == NULL &&
 	       s->state != IMAP_STATE_LOGOUT && !conn_output_full(c) && c->in.len > 0) {
 		if (!s->running && imap_parser_idle(s->parser)) {
 			arena_reset(s->cmd_arena);

@@ -168,7 +168,7 @@ static void pop3_input(struct conn *c)
 	struct pop3_session *s = c->session;
 	size_t max = s->state == POP3_AUTHORIZATION ? runtime_config->max_line_preauth
 	                                            : runtime_config->max_line;
-	while (!c->closed && s->login == NULL && !conn_output_full(c) && !s->busy) {
+	while (!c->closed && !c->closing && s->login == NULL && !conn_output_full(c) && !s->busy) {
 		size_t len, total;
 		int r = conn_line(c, max, &len, &total);
 		if (r == 0)

@@ -229,9 +229,12 @@ static bool line_input(struct smtp_session *s)
 static void smtp_input(struct conn *c)
 {
 	struct smtp_session *s = c->session;
-	while (!c->closed && s->phase != SMTP_PH_WAIT && !conn_output_full(c)) {
+	/* Once closing, nothing more the client sent is acted on: after a
+	 * "421 cannot tell where the message ended" the rest of the input may
+	 * be a smuggled transaction. */
+	while (!c->closed && !c->closing && s->phase != SMTP_PH_WAIT && !conn_output_full(c)) {
 		bool more = s->phase == SMTP_PH_CMD ? line_input(s) : smtp_body_input(s);
-		if (c->closed)
+		if (c->closed || c->closing)
 			return;
 		if (s->bad >= SMTP_MAX_BAD) {
 			smtp_reply(s, "421 4.7.0 Too many errors, closing connection");
