@@ -2,9 +2,7 @@
  * as blob files; both read back alike, shared by copies, freed by
  * expunge, checked by store_check; the search index filled after the
  * commit; a store of schema version 1 migrated in place. */
-#include "unit.h"
-#include "lib/arena.h"
-#include "store/store.h"
+#include "store_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,30 +15,15 @@
 
 #define INLINE_MAX (64 * 1024)   /* STORE_INLINE_MAX, store_internal.h */
 
-struct fx {
-	const char *dir;
-	struct store_user *u;
-	struct arena *a;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *err = NULL;
-	f->dir = unit_tmpdir();
-	f->a = arena_new(0);
-	assert_int_equal(store_user_open(f->dir, "amy", NULL, &f->u, &err), STORE_OK);
-	*state = f;
+	*state = store_fx_open("amy");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	store_user_close(&f->u);
-	arena_free(&f->a);
-	unit_rmtree(f->dir);
-	free(f);
+	store_fx_close(*state);
 	return 0;
 }
 

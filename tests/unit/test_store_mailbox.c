@@ -1,36 +1,19 @@
 /* Mailboxes: defaults, names, create/delete/rename, subscriptions, LIST. */
-#include "unit.h"
-#include "lib/arena.h"
-#include "store/store.h"
+#include "store_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-struct fx {
-	const char *dir;
-	struct store_user *u;
-	struct arena *a;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *err = NULL;
-	f->dir = unit_tmpdir();
-	f->a = arena_new(0);
-	assert_int_equal(store_user_open(f->dir, "alice", NULL, &f->u, &err), STORE_OK);
-	*state = f;
+	*state = store_fx_open("alice");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	store_user_close(&f->u);
-	arena_free(&f->a);
-	unit_rmtree(f->dir);
-	free(f);
+	store_fx_close(*state);
 	return 0;
 }
 
