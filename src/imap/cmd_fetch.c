@@ -305,12 +305,8 @@ enum imap_cmd_result imap_cmd_fetch(struct imap_session *s, const struct imap_co
 	arena_on_free(s->cmd_arena, fetch_cleanup, f);
 	s->cmd_ctx = f;
 	s->on_drained = on_drained;
-	/* A keyword another session has just created is announced (FLAGS)
-	 * before a FETCH shows it: clients learn flag names from FLAGS. */
-	if (s->sel->pend_keywords && (f->args.items & IMAP_FETCH_FLAGS)) {
-		s->sel->pend_keywords = false;
-		imap_sel_send_flags(s);
-	}
+	if (f->args.items & IMAP_FETCH_FLAGS)
+		imap_sel_announce_keywords(s);
 	if (f->args.vanished)
 		send_vanished(f);
 	return run(f) ? IMAP_CMD_DONE : IMAP_CMD_ASYNC;

@@ -228,11 +228,7 @@ enum imap_cmd_result imap_cmd_store(struct imap_session *s, const struct imap_co
 		imap_store_fail(s, cmd->tag, rc, "store");
 		return IMAP_CMD_DONE;
 	}
-	/* A new keyword is announced (FLAGS) before a FETCH shows it. */
-	if (sel->pend_keywords) {
-		sel->pend_keywords = false;
-		imap_sel_send_flags(s);
-	}
+	imap_sel_announce_keywords(s);
 	if (res.n_changed > 1)
 		qsort(res.changed, res.n_changed, sizeof(uint32_t), cmp_u32);
 	if (res.n_modified > 1)

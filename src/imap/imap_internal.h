@@ -191,6 +191,9 @@ enum imap_cmd_result imap_sel_reply(struct imap_session *s, const char *tag, con
                                     const char *text);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the selection. */
 void imap_sel_send_flags(struct imap_session *s);
+/* Sends FLAGS if another session created a keyword since the client was
+ * last told: before any FETCH response that could show it. */
+void imap_sel_announce_keywords(struct imap_session *s);
 
 /* Replies. `code` is a response code without brackets, or NULL. */
 void imap_tagged(struct imap_session *s, const char *tag, const char *status,

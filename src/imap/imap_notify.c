@@ -67,6 +67,14 @@ void imap_sel_send_flags(struct imap_session *s)
 	buf_deinit(&b);
 }
 
+void imap_sel_announce_keywords(struct imap_session *s)
+{
+	if (s->sel != NULL && s->sel->pend_keywords) {
+		s->sel->pend_keywords = false;
+		imap_sel_send_flags(s);
+	}
+}
+
 static void repend(uint32_t **a, size_t *n, size_t *cap, uint32_t v)
 {
 	if (*n == *cap) {
