@@ -268,6 +268,88 @@ void pop3_transaction_resume(struct pop3_session *s)
 		stream_finished(s);
 }
 
+/* The first line of the answer to RETR / TOP (out: RETR_HEAD_MAX). */
+#define RETR_HEAD_MAX 48
+static size_t retr_head(char *out, bool top, uint64_t size)
+{
+	if (top)
+		return (size_t)snprintf(out, RETR_HEAD_MAX, "+OK Top of message follows\r\n");
+	return (size_t)snprintf(out, RETR_HEAD_MAX, "+OK %llu octets\r\n", (unsigned long long)size);
+}
+
+/* Downloaded is read: marked now, set when the session ends. */
+static void retrieved(struct pop3_msg *m, bool top)
+{
+	if (!top && runtime_config->pop3_delete != POP3_DELETE_FLAG && !m->seen)
+		m->seen = m->mark_seen = true;
+}
+
+/* A message the output can take in one step is sent whole, stuffed
+ * straight from the store's bytes (store_message_lend: no copy of an
+ * inline message) into room reserved before, so nothing done while the
+ * bytes are lent can close the session. */
+struct retr_whole {
+	char *out;
+	size_t room, n;
+	int64_t top_lines;
+	bool done;
+};
+
+static void stuff_lent(void *arg, const char *data, size_t len)
+{
+	struct retr_whole *w = arg;
+	/* The size known at login made the room; a message that says
+	 * otherwise is streamed instead. */
+	if (w->room - w->n < POP3_STUFFED_ROOM(len))
+		return;
+	w->n += pop3_stuff_message(data, len, w->top_lines, w->out + w->n);
+	w->done = true;
+}
+
+/* What retr_whole and retr_stream did, besides a store error (< 0). */
+enum {
+	RETR_LEFT = 0,    /* nothing: for retr_stream */
+	RETR_SENT = 1,    /* queued, or streaming */
+	RETR_GONE = 2,    /* the connection is gone; the session may be too */
+};
+
+static int retr_whole(struct pop3_session *s, struct pop3_msg *m, int64_t top_lines)
+{
+	struct retr_whole w = { .room = RETR_HEAD_MAX + POP3_STUFFED_ROOM(m->size),
+	                        .top_lines = top_lines };
+	if ((w.out = conn_reserve(s->c, w.room)) == NULL)
+		return RETR_GONE;
+	w.n = retr_head(w.out, top_lines >= 0, m->size);
+	int rc = store_message_lend(s->drop->inbox, m->uid, stuff_lent, &w);
+	if (rc != STORE_OK)
+		return rc;
+	if (!w.done)
+		return RETR_LEFT;
+	conn_commit(s->c, w.n);
+	retrieved(m, top_lines >= 0);
+	return RETR_SENT;
+}
+
+/* A larger message is streamed from a mapping, while the client reads. */
+static int retr_stream(struct pop3_session *s, struct pop3_msg *m, int64_t top_lines)
+{
+	struct pop3_maildrop *d = s->drop;
+	const char *data;
+	size_t len;
+	int rc = store_message_map(d->inbox, m->uid, &data, &len);
+	if (rc != STORE_OK)
+		return rc;
+	d->stream = pop3_stream_new(data, len, top_lines);
+	char head[RETR_HEAD_MAX];
+	conn_write(s->c, head, retr_head(head, top_lines >= 0, m->size));
+	retrieved(m, top_lines >= 0);
+	s->busy = true;
+	rc = pop3_stream_run(d->stream, s->c);
+	if (rc == 1)
+		stream_finished(s);
+	return rc < 0 ? RETR_GONE : RETR_SENT;
+}
+
 /* RETR n, TOP n lines. */
 static void cmd_retr(struct pop3_session *s, char *args, bool top)
 {
@@ -286,29 +368,20 @@ static void cmd_retr(struct pop3_session *s, char *args, bool top)
 	struct pop3_msg *m = msg_arg(s, args, &num);
 	if (m == NULL)
 		return;
-	const char *data;
-	size_t len;
-	int rc = store_message_map(d->inbox, m->uid, &data, &len);
+	int64_t top_lines = top ? (int64_t)lines : -1;
+	int rc = RETR_LEFT;
+	if (m->size <= pop3_stream_step() && !conn_output_full(s->c))
+		rc = retr_whole(s, m, top_lines);
+	if (rc == RETR_LEFT)
+		rc = retr_stream(s, m, top_lines);
+	if (rc == RETR_SENT || rc == RETR_GONE)
+		return;
 	if (rc == STORE_E_EXPUNGED || rc == STORE_E_NOTFOUND) {
 		pop3_reply(s, "-ERR Message was deleted by another session");
 		return;
 	}
-	if (rc != STORE_OK) {
-		conn_log(s->c, LOGL_ERROR, "retr uid=%u: %s", m->uid, store_error(d->store));
-		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the message now");
-		return;
-	}
-	d->stream = pop3_stream_new(data, len, top ? (int64_t)lines : -1);
-	if (top)
-		pop3_reply(s, "+OK Top of message follows");
-	else
-		conn_printf(s->c, "+OK %llu octets\r\n", (unsigned long long)m->size);
-	/* Downloaded is read: marked now, set when the session ends. */
-	if (!top && runtime_config->pop3_delete != POP3_DELETE_FLAG && !m->seen)
-		m->seen = m->mark_seen = true;
-	s->busy = true;
-	if (pop3_stream_run(d->stream, s->c) == 1)
-		stream_finished(s);
+	conn_log(s->c, LOGL_ERROR, "retr uid=%u: %s", m->uid, store_error(d->store));
+	pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the message now");
 }
 
 static void cmd_dele(struct pop3_session *s, char *args)

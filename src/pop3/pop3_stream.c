@@ -77,19 +77,53 @@ size_t pop3_top_length(const char *data, size_t len, uint64_t lines)
 	return pos;
 }
 
+/* The terminator; a message whose last line has no line end gets one
+ * first. Returns its length (at most 5). */
+static size_t put_end(char *out, bool ended_with_lf)
+{
+	const char *end = ended_with_lf ? ".\r\n" : "\r\n.\r\n";
+	size_t n = strlen(end);
+	memcpy(out, end, n);
+	return n;
+}
+
+static size_t body_end(const char *data, size_t len, int64_t top_lines)
+{
+	return top_lines < 0 ? len : pop3_top_length(data, len, (uint64_t)top_lines);
+}
+
+size_t pop3_stuff_message(const char *data, size_t len, int64_t top_lines, char *out)
+{
+	size_t end = body_end(data, len, top_lines), pos = 0, o = 0;
+	bool at_line_start = true;
+	/* Output is input plus one byte per stuffed dot, so 2 * end + 2 of
+	 * room leaves at least 2 while input remains: every call progresses. */
+	while (pos < end) {
+		size_t used;
+		o += pop3_dot_stuff(&at_line_start, data + pos, end - pos, out + o, 2 * end + 2 - o,
+		                    &used);
+		pos += used;
+	}
+	return o + put_end(out + o, o == 0 || out[o - 1] == '\n');
+}
+
+size_t pop3_stream_step(void)
+{
+	size_t step = (size_t)runtime_config->output_buffer_limit / 4;
+	if (step < STREAM_CHUNK_MIN)
+		return STREAM_CHUNK_MIN;
+	return step > STREAM_CHUNK_MAX ? STREAM_CHUNK_MAX : step;
+}
+
 struct pop3_stream *pop3_stream_new(const char *data, size_t len, int64_t top_lines)
 {
 	struct pop3_stream *st = xcalloc(1, sizeof(*st));
 	st->map = data;
 	st->map_len = len;
-	st->end = top_lines < 0 ? len : pop3_top_length(data, len, (uint64_t)top_lines);
+	st->end = body_end(data, len, top_lines);
 	st->at_line_start = true;
 	st->ended_with_lf = true;
-	st->chunk = (size_t)runtime_config->output_buffer_limit / 4;
-	if (st->chunk < STREAM_CHUNK_MIN)
-		st->chunk = STREAM_CHUNK_MIN;
-	if (st->chunk > STREAM_CHUNK_MAX)
-		st->chunk = STREAM_CHUNK_MAX;
+	st->chunk = pop3_stream_step();
 	return st;
 }
 
@@ -102,18 +136,15 @@ int pop3_stream_run(struct pop3_stream *st, struct conn *c)
 		/* Stuffed straight into the connection's buffer. */
 		char *out = conn_reserve(c, 2 * in);
 		if (out == NULL)
-			return 1;  /* connection gone: nothing more to do */
+			return -1;
 		size_t used;
 		size_t n = pop3_dot_stuff(&st->at_line_start, st->map + st->pos, in, out, 2 * in, &used);
 		st->pos += used;
 		st->ended_with_lf = out[n - 1] == '\n';
 		conn_commit(c, n);
 	}
-	if (!st->ended_with_lf)
-		conn_write(c, "\r\n.\r\n", 5);
-	else
-		conn_write(c, ".\r\n", 3);
-	return 1;
+	char end[5];
+	return conn_write(c, end, put_end(end, st->ended_with_lf)) < 0 ? -1 : 1;
 }
 
 void pop3_stream_free(struct pop3_stream **stp)

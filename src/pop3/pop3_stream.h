@@ -25,13 +25,28 @@ size_t pop3_dot_stuff(bool *at_line_start, const char *in, size_t inlen, char *o
  * of body. */
 size_t pop3_top_length(const char *data, size_t len, uint64_t lines);
 
+/* Room pop3_stuff_message needs for a message of len bytes: twice it
+ * (every line a lone "."), plus the terminator. */
+#define POP3_STUFFED_ROOM(len) (2 * (size_t)(len) + 7)
+
+/* Pure: the whole answer body for data (top_lines < 0: all of it, RETR;
+ * else TOP's part), dot-stuffed and terminated, into out (room at least
+ * POP3_STUFFED_ROOM(len)). Returns bytes written. */
+size_t pop3_stuff_message(const char *data, size_t len, int64_t top_lines, char *out);
+
+/* Message bytes stuffed per step of a stream (from output_buffer_limit).
+ * A message this small goes out in one step, so it can be sent whole. */
+size_t pop3_stream_step(void);
+
 struct pop3_stream;
 
 /* Takes ownership of the store mapping (released with store_unmap).
  * top_lines < 0: the whole message (RETR). */
 struct pop3_stream *pop3_stream_new(const char *data, size_t len, int64_t top_lines);
 /* Writes while the connection takes it: 1 when the terminator has been
- * queued, 0 when the output is full (call again on `drained`). */
+ * queued, 0 when the output is full (call again on `drained`), -1 when
+ * the connection is gone (an overflow closes it at once, and the session
+ * with it: the caller must not touch the session or the stream). */
 int pop3_stream_run(struct pop3_stream *st, struct conn *c);
 void pop3_stream_free(struct pop3_stream **st);
 

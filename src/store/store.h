@@ -426,12 +426,21 @@ void store_fetch_end(struct store_fetch **f);
 /* The message bytes: a read-only fd (caller closes) positioned at 0 (the
  * blob file, or a sealed memfd holding an inline message's bytes). */
 int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64_t *size_r);
-/* A read-only mapping of the whole message (of the blob file, or an
- * anonymous one holding a copy of an inline message); release with
- * store_unmap. */
+/* The whole message, read-only, valid across later store calls until
+ * store_unmap: a heap copy for a message of at most 64 KiB (most mail:
+ * cheaper than a fresh mapping), else a mapping of its blob file. */
 int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_r,
                       size_t *len_r);
 void store_unmap(const char *data, size_t len);
+/* Lends the whole message to fn without a copy: the bytes of an inline
+ * message are those of its row, so they are valid only while fn runs, and
+ * fn must not call the store nor anything that may end the caller's
+ * session (no conn_write: it may close the connection). For a reader
+ * that uses the bytes at once, e.g. copying them into room reserved
+ * before. STORE_OK once fn has run, else the error (fn not called). */
+int store_message_lend(struct store_mailbox *mb, uint32_t uid,
+                       void (*fn)(void *arg, const char *data, size_t len), void *arg);
+
 
 /* ---- search ------------------------------------------------------------- */
 

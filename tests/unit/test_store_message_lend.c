@@ -1,0 +1,129 @@
+/* store_message_lend and store_message_map: the same bytes for an
+ * inline message and a file one; a copy that outlives later store calls;
+ * an expunged message is an error and fn is not called. */
+#include "store_fixture.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct seen {
+	char *data;
+	size_t len;
+	int calls;
+};
+
+static void keep(void *arg, const char *data, size_t len)
+{
+	struct seen *s = arg;
+	s->data = malloc(len + 1);
+	memcpy(s->data, data, len);
+	s->len = len;
+	s->calls++;
+}
+
+static uint32_t append(struct store_user *u, const char *text, size_t n)
+{
+	struct store_append *ap;
+	uint32_t uid;
+	assert_int_equal(store_append_begin(u, "INBOX", 0, &ap), STORE_OK);
+	assert_int_equal(store_append_write(ap, text, n), STORE_OK);
+	struct store_append_opts o = { .internal_date = 1790000000 };
+	assert_int_equal(store_append_commit(ap, &o, NULL, &uid), STORE_OK);
+	return uid;
+}
+
+/* A message of n bytes (CRLF lines, so the store keeps it as is). */
+static char *text(size_t n, char fill)
+{
+	char *t = malloc(n);
+	const char *head = "Subject: lend\r\n\r\n";
+	memset(t, fill, n);
+	memcpy(t, head, strlen(head));
+	for (size_t i = 78; i + 1 < n; i += 80) {
+		t[i] = '\r';
+		t[i + 1] = '\n';
+	}
+	t[n - 2] = '\r';
+	t[n - 1] = '\n';
+	return t;
+}
+
+static void same_bytes_inline_and_file(void **state)
+{
+	struct fx *f = *state;
+	/* 64 KiB is the largest inline message, one more byte is a file. */
+	const size_t sizes[] = { 100, 64 * 1024, 64 * 1024 + 1, 300000 };
+	uint32_t uids[4];
+	char *texts[4];
+	for (int i = 0; i < 4; i++) {
+		texts[i] = text(sizes[i], (char)('a' + i));
+		uids[i] = append(f->u, texts[i], sizes[i]);
+	}
+	struct store_mailbox *mb;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	const char *maps[4];
+	size_t lens[4];
+	for (int i = 0; i < 4; i++) {
+		struct seen s = { 0 };
+		assert_int_equal(store_message_lend(mb, uids[i], keep, &s), STORE_OK);
+		assert_int_equal(s.calls, 1);
+		assert_int_equal(s.len, sizes[i]);
+		assert_memory_equal(s.data, texts[i], sizes[i]);
+		free(s.data);
+		assert_int_equal(store_message_map(mb, uids[i], &maps[i], &lens[i]), STORE_OK);
+	}
+	/* Every mapping is still the message after the other store calls. */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(lens[i], sizes[i]);
+		assert_memory_equal(maps[i], texts[i], sizes[i]);
+		store_unmap(maps[i], lens[i]);
+		free(texts[i]);
+	}
+	store_mailbox_close(&mb);
+}
+
+static void expunged_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	char *t = text(200, 'x');
+	uint32_t uid = append(f->u, t, 200);
+	free(t);
+	struct store_mailbox *mb;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	struct store_range r = { uid, uid };
+	struct store_uidset set = { 1, &r };
+	uint32_t *gone;
+	size_t ngone;
+	assert_int_equal(store_expunge(mb, STORE_EXPUNGE_SET, &set, f->a, &gone, &ngone),
+	                 STORE_OK);
+	struct seen s = { 0 };
+	int rc = store_message_lend(mb, uid, keep, &s);
+	assert_true(rc == STORE_E_EXPUNGED || rc == STORE_E_NOTFOUND);
+	assert_int_equal(s.calls, 0);
+	const char *data;
+	size_t len;
+	rc = store_message_map(mb, uid, &data, &len);
+	assert_true(rc == STORE_E_EXPUNGED || rc == STORE_E_NOTFOUND);
+	store_mailbox_close(&mb);
+}
+
+static int setup(void **state)
+{
+	*state = store_fx_open("lend");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_fx_close(*state);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(same_bytes_inline_and_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(expunged_is_an_error, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
