@@ -47,7 +47,7 @@ int store_fetch_begin(struct store_mailbox *mb, const struct store_uidset *set,
 	         " ifnull(hto, '') || char(1) || ifnull(hcc, '') || char(1) ||"
 	         " ifnull(subject, '') FROM fts WHERE fts.rowid = b.id)" :
 	         "NULL, NULL");
-	if (sqlite3_prepare_v2(u->acct->db, q, -1, &f->s, NULL) != SQLITE_OK) {
+	if ((f->s = stmt_take(u->acct, q)) == NULL) {
 		free(f);
 		return store_dbfail(u, "fetch");
 	}
@@ -120,7 +120,7 @@ void store_fetch_end(struct store_fetch **f)
 {
 	if (*f == NULL)
 		return;
-	sqlite3_finalize((*f)->s);
+	stmt_give((*f)->mb->user->acct, (*f)->s);
 	free(*f);
 	*f = NULL;
 }

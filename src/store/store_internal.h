@@ -134,6 +134,11 @@ struct store_account *accounts_open_here(void);
  * private copy). */
 sqlite3_stmt *stmt_cached(struct store_account *acct, const char *sql, bool *owned_r);
 void stmt_release(sqlite3_stmt *s, bool owned);   /* reset, or finalize if owned */
+/* The same cache for a statement used across calls (a FETCH stepped
+ * message by message while other sessions of the thread run): taken out
+ * of the cache, so nobody else binds or evicts it, and given back after. */
+sqlite3_stmt *stmt_take(struct store_account *acct, const char *sql);
+void stmt_give(struct store_account *acct, sqlite3_stmt *s);
 
 /* store_schema.c */
 int schema_open(struct store_account *acct, const char **error_r);

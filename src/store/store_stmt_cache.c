@@ -63,3 +63,40 @@ void stmt_release(sqlite3_stmt *s, bool owned)
 	else if (s != NULL)
 		sqlite3_reset(s);
 }
+
+sqlite3_stmt *stmt_take(struct store_account *acct, const char *sql)
+{
+	for (int i = ST_CACHE_FIRST; i <= ST_CACHE_LAST && acct->st[i] != NULL; i++) {
+		sqlite3_stmt *s = acct->st[i];
+		if (strcmp(sqlite3_sql(s), sql) != 0 || sqlite3_stmt_busy(s))
+			continue;
+		memmove(&acct->st[i], &acct->st[i + 1],
+		        (size_t)(ST_CACHE_LAST - i) * sizeof(s));
+		acct->st[ST_CACHE_LAST] = NULL;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v3(acct->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+		return NULL;
+	return s;
+}
+
+void stmt_give(struct store_account *acct, sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	/* Another one of the same text came meanwhile: keep one. */
+	for (int i = ST_CACHE_FIRST; i <= ST_CACHE_LAST && acct->st[i] != NULL; i++) {
+		if (strcmp(sqlite3_sql(acct->st[i]), sqlite3_sql(s)) == 0) {
+			sqlite3_finalize(s);
+			return;
+		}
+	}
+	sqlite3_finalize(acct->st[ST_CACHE_LAST]);
+	acct->st[ST_CACHE_LAST] = s;
+	to_front(acct, ST_CACHE_LAST);
+}
