@@ -12,6 +12,7 @@
 #include "pop3/pop3_session.h"
 #include "queue/queue.h"
 #include "smtp/smtp.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -217,6 +218,7 @@ int server_run(struct config *cfg, const char *config_path)
 	for (unsigned i = 0; i < runtime_worker_count(); i++)
 		ev_post(runtime_worker(i)->loop, worker_shutdown, runtime_worker(i));
 	runtime_workers_join();
+	store_indexer_stop();
 	jobs_stop();
 	listeners_close();
 	runtime_workers_free();

@@ -35,10 +35,11 @@
  * renamed and its directory fsync'd, then the transaction (holding small
  * messages' bytes) committed with synchronous=FULL.
  *
- * Search index. New messages are added to the trigram index after the
- * transaction that stored them, not inside it (store_index.c): on a
- * server thread when its commits pause, at the latest before a search
- * that reads the index, and by a writer whose commit leaves more than
+ * Search index. New messages are added to the trigram index (a database
+ * of its own, index.db) after the transaction that stored them, not
+ * inside it (store_index.c): on a server thread by the background indexer
+ * thread, at the latest before a search that reads the index, and
+ * elsewhere (tools) by a writer whose commit leaves more than
  * STORE_INDEX_BACKLOG messages waiting. Searches always see every message.
  *
  * Quota. Bytes and message count per account, summed over message rows:
@@ -109,10 +110,14 @@ int store_user_poll(struct store_user *user);
 /* Adds at most `max` waiting messages to the search index, in one
  * transaction of its own (no fsync: the index is derived, and a crash only
  * leaves those messages waiting again). *more_r (may be NULL): messages
- * are still waiting. Refused inside a transaction. The server's threads
- * do this by themselves when idle; tests and tools may call it. */
+ * are still waiting. Refused inside a transaction. On server threads the
+ * indexer thread does this; tests and tools may call it. */
 #define STORE_INDEX_BACKLOG 2000
 int store_index_pending(struct store_user *user, unsigned max, bool *more_r);
+/* Stops the background indexer thread (at server shutdown, after the
+ * threads that store messages have stopped). What it had not indexed yet
+ * is indexed by the next search. */
+void store_indexer_stop(void);
 
 /* Groups several changes into one transaction (MULTIAPPEND, a batch of
  * deliveries: one fsync). Nests; only the outermost commit writes, and
@@ -440,7 +445,6 @@ void store_unmap(const char *data, size_t len);
  * before. STORE_OK once fn has run, else the error (fn not called). */
 int store_message_lend(struct store_mailbox *mb, uint32_t uid,
                        void (*fn)(void *arg, const char *data, size_t len), void *arg);
-
 
 /* ---- search ------------------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,10 +28,15 @@
 	(arr)[(n)++] = (x); \
 } while (0)
 
+static int path_in(const char *user_dir, const char *hash, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/blobs/%.2s/%s", user_dir, hash, hash);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 int blob_path(struct store_account *acct, const char *hash, char *out, size_t outlen)
 {
-	int n = snprintf(out, outlen, "%s/blobs/%.2s/%s", acct->dir, hash, hash);
-	return n > 0 && (size_t)n < outlen ? 0 : -1;
+	return path_in(acct->dir, hash, out, outlen);
 }
 
 int blob_dir_fsync(const char *dir)
@@ -162,6 +168,7 @@ int blob_install(struct store_user *u, const char *tmp_path, const char *data,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return store_dbfail(u, "blob insert");
 	*id_r = sqlite3_last_insert_rowid(acct->db);
+	acct->new_blobs_committed = true;
 	if (inl) {
 		if ((s = stmt(acct, ST_DATA_INSERT)) == NULL)
 			return store_dbfail(u, "blob data");
@@ -170,8 +177,7 @@ int blob_install(struct store_user *u, const char *tmp_path, const char *data,
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return store_dbfail(u, "blob data");
 	}
-	/* The row was inserted with its first reference. */
-	return index_queue(u, *id_r);
+	return STORE_OK;
 }
 
 int blob_collect_unused(struct store_user *u)
@@ -187,8 +193,8 @@ int blob_collect_unused(struct store_user *u)
 		const char *hash = (const char *)sqlite3_column_text(s, 1);
 		bool has_file = sqlite3_column_int(s, 2) == 0;
 		sqlite3_stmt *w;
-		/* Inline bytes and the index queue go with the row (ON DELETE
-		 * CASCADE); only a file needs collecting after the commit. */
+		/* Inline bytes go with the row (ON DELETE CASCADE); a file is
+		 * collected after the commit, the index row by the indexer. */
 		if (has_file) {
 			if ((w = stmt(acct, ST_GC_INSERT)) == NULL) {
 				rc = STORE_E_INTERNAL;
@@ -199,7 +205,8 @@ int blob_collect_unused(struct store_user *u)
 				sqlite3_reset(w);
 			}
 		}
-		enum stmt_id del[] = { ST_FTS_DELETE, ST_BLOB_DELETE };
+		/* The id stays used (ST_BLOB_INSERT). */
+		enum stmt_id del[] = { ST_BLOB_DELETE, ST_BLOB_FLOOR };
 		for (int i = 0; i < 2 && rc == STORE_OK; i++) {
 			if ((w = stmt(acct, del[i])) == NULL)
 				rc = STORE_E_INTERNAL;
@@ -212,6 +219,8 @@ int blob_collect_unused(struct store_user *u)
 		}
 		if (rc == STORE_OK && has_file)
 			PUSH(acct->dead_blobs, acct->n_dead_blobs, acct->cap_dead_blobs, xstrdup(hash));
+		if (rc == STORE_OK)
+			PUSH(acct->gone, acct->n_gone, acct->cap_gone, id);
 	}
 	sqlite3_finalize(s);
 	return rc == STORE_OK ? STORE_OK : store_dbfail(u, "collect");
@@ -312,6 +321,28 @@ void blobs_after_rollback(struct store_account *acct)
 	for (size_t i = 0; i < acct->n_dead_blobs; i++)
 		free(acct->dead_blobs[i]);
 	acct->n_dead_blobs = 0;
+	acct->n_gone = 0;
+	acct->new_blobs_committed = false;
+}
+
+int blob_map_file(const char *user_dir, const char *hash, uint64_t size, struct body *b)
+{
+	memset(b, 0, sizeof(*b));
+	char path[4200];
+	if (path_in(user_dir, hash, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	void *p = size > 0 ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+	int err = errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		return -err;
+	b->data = p != NULL ? p : "";
+	b->len = size;
+	b->mapped = p != NULL;
+	return 0;
 }
 
 void blobs_gc_pending(struct store_account *acct)

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Columns from col: id, hash, size, inline, data (ST_MSG_BODY, ST_BLOB_BODY). */
+/* Columns from col: id, hash, size, inline, data (ST_MSG_BODY). */
 int body_from_row(struct store_user *u, sqlite3_stmt *s, int col, struct body *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -30,19 +30,11 @@ int body_from_row(struct store_user *u, sqlite3_stmt *s, int col, struct body *b
 		b->len = len;
 		return STORE_OK;
 	}
-	char path[4200];
-	if (hash == NULL || blob_path(u->acct, hash, path, sizeof(path)) < 0)
+	if (hash == NULL)
 		return store_fail(u, STORE_E_INTERNAL, "blob row without a hash");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return store_fail(u, STORE_E_INTERNAL, "message file missing: %s", strerror(errno));
-	void *p = size > 0 ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-	close(fd);
-	if (p == MAP_FAILED)
-		return store_fail(u, STORE_E_INTERNAL, "mmap: %s", strerror(errno));
-	b->data = p != NULL ? p : "";
-	b->len = size;
-	b->mapped = p != NULL;
+	int err = blob_map_file(u->acct->dir, hash, size, b);
+	if (err < 0)
+		return store_fail(u, STORE_E_INTERNAL, "message file %s: %s", hash, strerror(-err));
 	return STORE_OK;
 }
 

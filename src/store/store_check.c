@@ -144,9 +144,6 @@ static void check_refs_and_quota(sqlite3 *db, struct findings *f)
 		}
 		sqlite3_finalize(s);
 	}
-	if (exec1(db, "DELETE FROM fts WHERE rowid NOT IN (SELECT id FROM blob)", 0, 0) == 0 &&
-	    sqlite3_changes(db) > 0)
-		add(f, STORE_FINDING_FIXED, "%d index rows without a blob removed", sqlite3_changes(db));
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
@@ -202,21 +199,22 @@ static void check_bodies(struct store_account *acct, struct findings *f)
 	sqlite3_finalize(s);
 }
 
-/* A message missing from the search index and not waiting for it would
- * never be found by text: queue it again. */
+/* Index rows of blobs that are gone (the indexer had not heard of them)
+ * are removed; a blob the index claims to have but lacks would never be
+ * found by text: it is indexed again. */
 static void check_index(struct store_user *u, struct findings *f)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(u->acct->db, "SELECT id, hash FROM blob WHERE id NOT IN"
-	                       " (SELECT id FROM fts_docsize) AND id NOT IN"
-	                       " (SELECT id FROM fts_pending)", -1, &s, NULL) != SQLITE_OK)
+	int64_t stale, missing;
+	if (index_writer_repair(u->acct->ixw, &stale, &missing) < 0) {
+		add(f, STORE_FINDING_ERROR, "%s", index_writer_error(u->acct->ixw));
 		return;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (index_queue(u, sqlite3_column_int64(s, 0)) == STORE_OK)
-			add(f, STORE_FINDING_FIXED, "blob %s: not in the search index, queued",
-			    sqlite3_column_text(s, 1));
 	}
-	sqlite3_finalize(s);
+	if (stale > 0)
+		add(f, STORE_FINDING_FIXED, "%lld index rows without a blob removed",
+		    (long long)stale);
+	if (missing > 0)
+		add(f, STORE_FINDING_FIXED, "%lld messages not in the search index, indexed again",
+		    (long long)missing);
 }
 
 static bool is_hash(const char *s)
@@ -279,10 +277,11 @@ int store_check(struct store_user *u, struct arena *a, struct store_finding **f_
 		return rc;
 	}
 	check_bodies(u->acct, &f);
-	check_index(u, &f);
 	check_files(u->acct, &f);
 	if ((rc = txn_commit(u)) < 0)
 		return rc;
+	/* After the commit: it sees the blobs collected above as gone. */
+	check_index(u, &f);
 	views_invalidate(u->acct);
 	*f_r = f.v;
 	*n_r = f.n;

@@ -45,7 +45,7 @@ int store_fetch_begin(struct store_mailbox *mb, const struct store_uidset *set,
 	         want & STORE_WANT_PREVIEW ? "b.preview" : "NULL",
 	         want & STORE_WANT_HEADERS ? "b.message_id, (SELECT ifnull(hfrom, '') || char(1) ||"
 	         " ifnull(hto, '') || char(1) || ifnull(hcc, '') || char(1) ||"
-	         " ifnull(subject, '') FROM fts WHERE fts.rowid = b.id)" :
+	         " ifnull(subject, '') FROM ix.fts WHERE fts.rowid = b.id)" :
 	         "NULL, NULL");
 	if ((f->s = stmt_take(u->acct, q)) == NULL) {
 		free(f);

@@ -66,10 +66,9 @@ enum stmt_id {
 	ST_MB_BY_NAME, ST_MB_BY_ID, ST_MB_BUMP, ST_MB_UIDNEXT,
 	ST_MSG_INSERT, ST_MSG_FLAGS, ST_MSG_GET, ST_MSG_DELETE,
 	ST_TOMB_INSERT,
-	ST_BLOB_BY_HASH, ST_BLOB_INSERT, ST_BLOB_REF, ST_BLOB_GET_REFS, ST_BLOB_DELETE,
-	ST_BLOB_FILE_BY_HASH, ST_DATA_INSERT, ST_MSG_BODY, ST_BLOB_BODY,
-	ST_GC_INSERT, ST_GC_DELETE, ST_FTS_INSERT, ST_FTS_DELETE,
-	ST_PENDING_INSERT, ST_PENDING_DELETE, ST_PENDING_LIST, ST_PENDING_COUNT,
+	ST_BLOB_BY_HASH, ST_BLOB_INSERT, ST_BLOB_REF, ST_BLOB_GET_REFS, ST_BLOB_DELETE, ST_BLOB_FLOOR,
+	ST_BLOB_FILE_BY_HASH, ST_DATA_INSERT, ST_MSG_BODY,
+	ST_GC_INSERT, ST_GC_DELETE, ST_INDEX_LAG,
 	ST_QUOTA_GET, ST_QUOTA_ADD,
 	ST_KW_INSERT, ST_KW_LIST, ST_DATA_VERSION,
 	/* Slots of stmt_cached() (store_stmt_cache.c): no fixed SQL. */
@@ -105,10 +104,14 @@ struct store_account {
 	/* blob_gc rows whose files are gone, deleted in the next transaction */
 	char **done_gc;
 	size_t n_done_gc, cap_done_gc;
-	/* blobs queued for the search index in the open transaction */
-	size_t queued_index;
-	bool indexing;              /* index_pending running: no recursion */
-	bool unindexed;             /* for the idle indexer (store_index.c) */
+	/* The search index (store_index.c): index.db is attached read-only
+	 * to db as "ix"; ixw writes it when this thread must catch up. */
+	struct index_writer *ixw;
+	bool new_blobs_committed;   /* the open transaction added blobs */
+	/* ids of blobs deleted in the open transaction: their index rows go
+	 * after the commit */
+	int64_t *gone;
+	size_t n_gone, cap_gone;
 };
 
 /* store_user.c */
@@ -242,7 +245,7 @@ void blobs_gc_pending(struct store_account *acct);
 void blobs_clean_tmp(struct store_account *acct);
 
 /* store_body.c: a message's bytes, inline or in its blob file. The
- * statement behind ST_MSG_BODY / ST_BLOB_BODY gives, from column `col`:
+ * statement behind ST_MSG_BODY gives, from column `col`:
  * id, hash, size, inline, data. */
 struct body {
 	const char *data;       /* valid until body_release */
@@ -253,15 +256,55 @@ struct body {
 int body_from_row(struct store_user *u, sqlite3_stmt *s, int col, struct body *b);
 void body_release(struct body *b);
 
-/* store_index.c: the trigram index is filled after the commit that added
- * a blob (table fts_pending), never inside a delivery. */
-int index_queue(struct store_user *u, int64_t blob_id);
-/* Indexes every queued blob (before a search that reads the index).
- * Does nothing inside a transaction or a watcher callback. */
+/* store_blob.c: the file of a blob, mapped (body_release unmaps it).
+ * 0 or -errno. */
+int blob_map_file(const char *user_dir, const char *hash, uint64_t size, struct body *b);
+
+/* store_index_writer.c: writes a user's search index, index.db: a
+ * trigram FTS5 table keyed by blob id, and "upto": every blob whose id is
+ * at most upto is indexed (or gone). Blob ids only grow (store_blob.c), so
+ * the blobs still to index are exactly those above upto. index.db is
+ * derived data: committed without fsync, rebuilt when it belongs to
+ * another store.db (store_id) or cannot be read. One writer per thread
+ * that indexes; several writers of one user take turns on the database
+ * lock, and each indexes only what is above upto when its transaction
+ * starts, so none repeats another's work. */
+struct index_writer;
+/* Opens (creating it if needed) user_dir/index.db, store.db attached
+ * read-only. A writer that `yields` (the background indexer's) ends its
+ * transaction early while index_urgent > 0: a thread that must catch up
+ * for a search is waiting for the lock. */
+int index_writer_open(const char *user_dir, bool yields, struct index_writer **w_r,
+                      const char **error_r);
+extern _Atomic int index_urgent;
+void index_writer_close(struct index_writer **w);
+/* Indexes at most max blobs above upto in one transaction; *more_r: some
+ * are left. */
+int index_writer_run(struct index_writer *w, unsigned max, bool *more_r);
+/* Removes the rows of deleted blobs (ids never come back). */
+int index_writer_forget(struct index_writer *w, const int64_t *ids, size_t n);
+/* For the consistency check: rows without a blob removed, and upto moved
+ * below any blob missing from the index. *stale_r, *missing_r: counts. */
+int index_writer_repair(struct index_writer *w, int64_t *stale_r, int64_t *missing_r);
+const char *index_writer_error(const struct index_writer *w);
+/* "file:user_dir/file?mode=ro", escaped for SQLite; -1 if too long. */
+int index_uri_ro(char *out, size_t outlen, const char *user_dir, const char *file);
+
+/* store_indexer.c: the background indexer, a thread of its own, so a
+ * server thread storing messages never pays for indexing them. Tells it
+ * that the user's store has new blobs (added) and/or deleted ones. */
+void indexer_post(const char *user_dir, bool added, const int64_t *gone, size_t n_gone);
+
+/* store_index.c: the owner thread's side. */
+/* At account open: creates/validates index.db, attaches it as "ix". */
+int index_attach(struct store_account *acct, const char **error_r);
+/* Indexes every blob not yet indexed (before a search or fetch that
+ * reads the index). Does nothing inside a transaction or a watcher
+ * callback. */
 int index_catch_up(struct store_user *u);
-/* After an outermost commit that queued blobs: on an event-loop thread,
- * arms the idle indexer; keeps the queue at most STORE_INDEX_BACKLOG long
- * by indexing the excess now (OVERFLOW_CHUNK at least). */
+/* After an outermost commit: new blobs and deleted ones go to the
+ * background indexer on a server thread, else are handled here (a tool
+ * keeps at most STORE_INDEX_BACKLOG waiting). */
 void index_after_commit(struct store_user *u);
 
 /* store_search.c: SQL functions the search uses, per connection. */

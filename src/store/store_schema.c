@@ -8,8 +8,9 @@
 #include <time.h>
 
 /* 1: blob bytes in files only, indexed inside the append's transaction.
- * 2: blob.inline, blob_data (bytes of small messages), fts_pending. */
-#define SCHEMA_VERSION 2
+ * 2: blob.inline, blob_data (bytes of small messages), fts_pending.
+ * 3: the search index moves to index.db; blob ids never reused. */
+#define SCHEMA_VERSION 3
 
 /* Messages live in a WITHOUT ROWID table keyed (mailbox, uid) so a view
  * loads as one ordered range scan. Per-content data (sizes, cached MIME
@@ -61,6 +62,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE blob_data(id INTEGER PRIMARY KEY REFERENCES blob(id) ON DELETE CASCADE,"
 	" data BLOB NOT NULL);"
 	"CREATE TABLE fts_pending(id INTEGER PRIMARY KEY REFERENCES blob(id) ON DELETE CASCADE);",
+	/* 3: the index is written by other threads than the one delivering
+	 * (store_index_writer.c), in a database of its own so they never wait
+	 * for each other's locks; it is rebuilt there from the blobs.
+	 * store_id tells index.db which store.db it belongs to. blob_id_floor:
+	 * see ST_BLOB_INSERT. */
+	"DROP TABLE fts_pending;"
+	"DROP TABLE fts;"
+	"INSERT INTO meta(key, value) VALUES ('store_id', abs(random())),"
+	" ('blob_id_floor', ifnull((SELECT max(id) FROM blob), 0));",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -83,9 +93,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TOMB_INSERT] = "INSERT OR REPLACE INTO tombstone(mailbox_id, uid, modseq)"
 	                   " VALUES (?1, ?2, ?3)",
 	[ST_BLOB_BY_HASH] = "SELECT id FROM blob WHERE hash = ?1",
-	[ST_BLOB_INSERT] = "INSERT INTO blob(hash, size, refs, header_size, sent_date, sent_tz,"
+	/* A blob id is never used twice, even after its blob is deleted (the
+	 * index finds the blobs to index by id order, and keeps rows of
+	 * deleted ones until it hears of them): above every id in use and
+	 * above blob_id_floor, the highest id ever deleted. */
+	[ST_BLOB_INSERT] = "INSERT INTO blob(id, hash, size, refs, header_size, sent_date, sent_tz,"
 	                   " sent_day, envelope, bodystructure, body, message_id, preview, inline)"
-	                   " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	                   " VALUES (1 + max(ifnull((SELECT max(id) FROM blob), 0),"
+	                   " (SELECT value FROM meta WHERE key = 'blob_id_floor')),"
+	                   " ?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_BLOB_FLOOR] = "UPDATE meta SET value = max(value, ?1) WHERE key = 'blob_id_floor'",
 	[ST_BLOB_REF] = "UPDATE blob SET refs = refs + ?2 WHERE id = ?1",
 	[ST_BLOB_GET_REFS] = "SELECT refs, hash FROM blob WHERE id = ?1",
 	[ST_BLOB_DELETE] = "DELETE FROM blob WHERE id = ?1",
@@ -94,17 +111,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MSG_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM message m"
 	                " JOIN blob b ON b.id = m.blob_id LEFT JOIN blob_data d ON d.id = b.id"
 	                " WHERE m.mailbox_id = ?1 AND m.uid = ?2",
-	[ST_BLOB_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM blob b"
-	                 " LEFT JOIN blob_data d ON d.id = b.id WHERE b.id = ?1",
 	[ST_GC_INSERT] = "INSERT OR IGNORE INTO blob_gc(hash) VALUES (?1)",
 	[ST_GC_DELETE] = "DELETE FROM blob_gc WHERE hash = ?1",
-	[ST_FTS_INSERT] = "INSERT INTO fts(rowid, hfrom, hto, hcc, hbcc, subject, headers, body)"
-	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_FTS_DELETE] = "DELETE FROM fts WHERE rowid = ?1",
-	[ST_PENDING_INSERT] = "INSERT OR IGNORE INTO fts_pending(id) VALUES (?1)",
-	[ST_PENDING_DELETE] = "DELETE FROM fts_pending WHERE id = ?1",
-	[ST_PENDING_LIST] = "SELECT id FROM fts_pending ORDER BY id LIMIT ?1",
-	[ST_PENDING_COUNT] = "SELECT count(*) FROM fts_pending",
+	/* Blobs not yet in the search index (an upper bound: ids have gaps). */
+	[ST_INDEX_LAG] = "SELECT ifnull((SELECT max(id) FROM blob), 0) -"
+	                 " ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0)",
 	[ST_QUOTA_GET] = "SELECT bytes, messages FROM quota_usage WHERE id = 1",
 	[ST_QUOTA_ADD] = "UPDATE quota_usage SET bytes = bytes + ?1, messages = messages + ?2"
 	                 " WHERE id = 1",
@@ -211,8 +222,9 @@ int schema_open(struct store_account *acct, const char **error_r)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/store.db", acct->dir);
+	/* URIs: index.db is attached read-only (store_index.c). */
 	if (sqlite3_open_v2(path, &acct->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		*error_r = "cannot open store.db";
 		return -1;
 	}

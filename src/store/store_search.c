@@ -153,14 +153,14 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 			buf_append(&m, s, 1);
 		}
 		buf_append(&m, "\"", 1);
-		emit(q, "m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ");
+		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE fts MATCH ");
 		param(q, (struct param){ .type = P_TEXT, .s = arena_strdup(a, buf_ptr(&m)) });
 		emit(q, ")");
 		buf_deinit(&m);
 		return;
 	}
 	/* Too short for a trigram: scan the cached text. */
-	emit(q, "m.blob_id IN (SELECT rowid FROM fts WHERE ");
+	emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE ");
 	const char *c = cols;
 	bool first = true;
 	while (*c) {
@@ -275,7 +275,7 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 			break;
 		}
 		q->need_fts = true;
-		emit(q, "m.blob_id IN (SELECT rowid FROM fts WHERE mk_header_has(headers, ");
+		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE mk_header_has(headers, ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.field });
 		emit(q, ", ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.value });

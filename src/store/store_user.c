@@ -93,7 +93,9 @@ static void account_free(struct store_account *acct)
 		acct->views = v->next;
 		view_free(v);
 	}
+	index_writer_close(&acct->ixw);
 	schema_close(acct);
+	free(acct->gone);
 	for (size_t i = 0; i < acct->n_done_gc; i++)
 		free(acct->done_gc[i]);
 	free(acct->done_gc);
@@ -133,7 +135,7 @@ static struct store_account *account_open(const char *data_dir, const char *user
 		account_free(acct);
 		return NULL;
 	}
-	if (schema_open(acct, error_r) < 0) {
+	if (schema_open(acct, error_r) < 0 || index_attach(acct, error_r) < 0) {
 		account_free(acct);
 		return NULL;
 	}

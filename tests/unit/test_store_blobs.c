@@ -15,9 +15,11 @@
 
 #define INLINE_MAX (64 * 1024)   /* STORE_INLINE_MAX, store_internal.h */
 
+static struct fx *cur;   /* for error messages */
+
 static int setup(void **state)
 {
-	*state = store_fx_open("amy");
+	*state = cur = store_fx_open("amy");
 	return 0;
 }
 
@@ -88,14 +90,23 @@ static size_t tmp_files(struct fx *f)
 	return files_in(dir, false);
 }
 
-/* One integer from the user's store.db, through a connection of its own. */
-static int64_t sql_int(struct fx *f, const char *user, const char *q)
+/* The user's store.db, index.db attached as "ix", on a connection of
+ * its own. */
+static sqlite3 *user_db(struct fx *f, const char *user)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/users/%s/store.db", f->dir, user);
 	sqlite3 *db;
-	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(path, sizeof(path), "ATTACH '%s/users/%s/index.db' AS ix", f->dir, user);
+	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
+static int64_t sql_int(struct fx *f, const char *user, const char *q)
+{
+	sqlite3 *db = user_db(f, user);
+	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	int64_t v = sqlite3_column_int64(s, 0);
@@ -106,10 +117,7 @@ static int64_t sql_int(struct fx *f, const char *user, const char *q)
 
 static void sql_exec(struct fx *f, const char *user, const char *q)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/users/%s/store.db", f->dir, user);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3 *db = user_db(f, user);
 	char *err = NULL;
 	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", q, err);
@@ -156,7 +164,9 @@ static size_t search_body(struct store_mailbox *mb, const char *word, struct are
 	struct store_search q = { .key = STORE_SK_BODY, .u.str = word };
 	uint32_t *uids;
 	size_t n;
-	assert_int_equal(store_search(mb, &q, a, &uids, &n), STORE_OK);
+	int rc = store_search(mb, &q, a, &uids, &n);
+	if (rc != STORE_OK)
+		fail_msg("search: %s", store_error(cur->u));
 	return n;
 }
 
@@ -226,12 +236,14 @@ static void copies_share_and_expunge_frees(void **state)
 	/* MOVE keeps them; expunging the last copies frees both kinds. */
 	assert_int_equal(store_copy(ar, &set, "Trash", true, f->a, &res), STORE_OK);
 	store_mailbox_close(&ar);
+	assert_int_equal(store_index_pending(f->u, 10, NULL), STORE_OK);
+	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM ix.fts"), 2);
 	assert_int_equal(store_mailbox_open(f->u, "Trash", 0, &ar), STORE_OK);
 	assert_int_equal(store_expunge(ar, STORE_EXPUNGE_SET, &set, f->a, &gone, &n), STORE_OK);
 	assert_int_equal(n, 4);
 	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM blob"), 0);
 	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM blob_data"), 0);
-	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM fts_pending"), 0);
+	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM ix.fts"), 0);
 	assert_int_equal(blob_files(f, "amy"), 0);
 	assert_int_equal(store_user_quota(f->u, &bytes, &msgs, NULL), STORE_OK);
 	assert_int_equal(msgs, 0);
@@ -291,6 +303,9 @@ static void check_finds_damaged_bodies(void **state)
 	free(big);
 }
 
+#define WAITING "SELECT count(*) FROM blob WHERE id >" \
+	" (SELECT value FROM ix.meta WHERE key = 'upto')"
+
 static void index_filled_after_commit(void **state)
 {
 	struct fx *f = *state;
@@ -301,26 +316,29 @@ static void index_filled_after_commit(void **state)
 		append(f->u, "INBOX", m);
 		free(m);
 	}
-	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM fts_pending"), 3);
+	assert_int_equal(sql_int(f, "amy", WAITING), 3);
 	bool more;
 	assert_int_equal(store_index_pending(f->u, 1, &more), STORE_OK);
 	assert_true(more);
-	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM fts_pending"), 2);
+	assert_int_equal(sql_int(f, "amy", WAITING), 2);
 	/* A search indexes the rest first: it misses nothing. */
 	struct store_mailbox *mb;
 	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
 	assert_int_equal(search_body(mb, "wordzq2", f->a), 1);
 	assert_int_equal(search_body(mb, "wordzq", f->a), 3);
-	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM fts_pending"), 0);
+	assert_int_equal(sql_int(f, "amy", WAITING), 0);
 	assert_int_equal(store_index_pending(f->u, 10, &more), STORE_OK);
 	assert_false(more);
-	/* A lost index row (and queue row) is found and queued again. */
-	sql_exec(f, "amy", "DELETE FROM fts WHERE rowid = (SELECT min(id) FROM blob)");
+	/* A lost index row is found by the check and indexed again; a row
+	 * whose blob is gone is removed. */
+	sql_exec(f, "amy", "DELETE FROM ix.fts WHERE rowid = (SELECT min(id) FROM blob)");
+	sql_exec(f, "amy", "INSERT INTO ix.fts(rowid, body) VALUES (1000000, 'wordzq9')");
 	assert_int_equal(search_body(mb, "wordzq", f->a), 2);
 	assert_int_equal(findings(f, STORE_FINDING_FIXED, "not in the search index"), 1);
+	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM ix.fts WHERE rowid = 1000000"), 0);
 	assert_int_equal(search_body(mb, "wordzq", f->a), 3);
 	assert_int_equal(findings(f, STORE_FINDING_ERROR, NULL), 0);
-	/* A writer that never pauses: the queue stays bounded. */
+	/* A writer that never pauses: the backlog stays bounded. */
 	assert_int_equal(store_txn_begin(f->u), STORE_OK);
 	for (int i = 0; i < STORE_INDEX_BACKLOG + 5; i++) {
 		snprintf(tag, sizeof(tag), "n%d", i);
@@ -329,12 +347,80 @@ static void index_filled_after_commit(void **state)
 		free(m);
 	}
 	assert_int_equal(store_txn_commit(f->u), STORE_OK);
-	int64_t waiting = sql_int(f, "amy", "SELECT count(*) FROM fts_pending");
+	int64_t waiting = sql_int(f, "amy", WAITING);
 	assert_true(waiting <= STORE_INDEX_BACKLOG && waiting >= STORE_INDEX_BACKLOG - 64);
 	store_mailbox_close(&mb);
 	assert_int_equal(store_mailbox_open(f->u, "Archive", 0, &mb), STORE_OK);
 	assert_int_equal(search_body(mb, "wordn2004", f->a), 1);
-	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM fts_pending"), 0);
+	assert_int_equal(sql_int(f, "amy", WAITING), 0);
+	store_mailbox_close(&mb);
+}
+
+static void reopen(struct fx *f)
+{
+	const char *err;
+	store_user_close(&f->u);
+	assert_int_equal(store_user_open(f->dir, "amy", NULL, &f->u, &err), STORE_OK);
+}
+
+/* The index finds the blobs to index by id order, and drops a deleted
+ * blob's row only when told: an id must never come back, not even the
+ * highest one after a restart. */
+static void blob_ids_never_reused(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox *mb;
+	uint32_t *gone;
+	size_t n;
+	int64_t last = 0;
+	for (int round = 0; round < 3; round++) {
+		char *m = make_msg(round == 0 ? "ra" : round == 1 ? "rb" : "rc", 900);
+		uint32_t uid = append(f->u, "INBOX", m);
+		free(m);
+		int64_t id = sql_int(f, "amy", "SELECT max(id) FROM blob");
+		assert_true(id > last);
+		last = id;
+		assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+		assert_int_equal(search_body(mb, "wordr", f->a), 1);
+		struct store_range r = { uid, uid };
+		struct store_uidset set = { 1, &r };
+		assert_int_equal(store_expunge(mb, STORE_EXPUNGE_SET, &set, f->a, &gone, &n), STORE_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(search_body(mb, "wordr", f->a), 0);
+		store_mailbox_close(&mb);
+		reopen(f);
+	}
+	assert_int_equal(sql_int(f, "amy", "SELECT count(*) FROM ix.fts"), 0);
+}
+
+/* index.db is derived: an index of another store.db (a restored backup)
+ * or no index at all is rebuilt from the blobs. */
+static void index_rebuilt_when_foreign_or_lost(void **state)
+{
+	struct fx *f = *state;
+	char *m = make_msg("keep", 1200);
+	append(f->u, "INBOX", m);
+	free(m);
+	assert_int_equal(store_index_pending(f->u, 10, NULL), STORE_OK);
+	store_user_close(&f->u);
+	sql_exec(f, "amy", "UPDATE ix.fts SET body = 'bogusword' ;"
+	         "UPDATE meta SET value = value + 1 WHERE key = 'store_id'");
+	reopen(f);
+	struct store_mailbox *mb;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	assert_int_equal(search_body(mb, "bogusword", f->a), 0);
+	assert_int_equal(search_body(mb, "wordkeep", f->a), 1);
+	store_mailbox_close(&mb);
+	store_user_close(&f->u);
+	const char *sfx[] = { "", "-wal", "-shm" };
+	char path[600];
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/users/amy/index.db%s", f->dir, sfx[i]);
+		unlink(path);
+	}
+	reopen(f);
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	assert_int_equal(search_body(mb, "wordkeep", f->a), 1);
 	store_mailbox_close(&mb);
 }
 
@@ -477,7 +563,7 @@ static void migrates_schema_1_in_place(void **state)
 	struct store_user *u;
 	const char *err;
 	assert_int_equal(store_user_open(f->dir, "old", NULL, &u, &err), STORE_OK);
-	assert_int_equal(sql_int(f, "old", "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	assert_int_equal(sql_int(f, "old", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 	assert_int_equal(sql_int(f, "old", "SELECT inline FROM blob WHERE id = 1"), 0);
 	struct store_mailbox *mb;
 	assert_int_equal(store_mailbox_open(u, "INBOX", 0, &mb), STORE_OK);
@@ -522,6 +608,8 @@ int main(void)
 		T(copies_share_and_expunge_frees),
 		T(check_finds_damaged_bodies),
 		T(index_filled_after_commit),
+		T(blob_ids_never_reused),
+		T(index_rebuilt_when_foreign_or_lost),
 		T(waiting_appends_held_then_committed),
 		T(migrates_schema_1_in_place),
 	};
