@@ -159,6 +159,7 @@ int server_run(struct config *cfg, const char *config_path)
 	 * the first argon2id check frees its 19 MiB, would serve the next ones
 	 * from the job threads' heaps and keep ~19 MiB resident per thread. */
 	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+	store_process_init();
 	char *err = NULL;
 	const char *cerr;
 	int lvl = log_level_parse(cfg->log_level);

@@ -114,6 +114,10 @@ int store_user_poll(struct store_user *user);
  * indexer thread does this; tests and tools may call it. */
 #define STORE_INDEX_BACKLOG 2000
 int store_index_pending(struct store_user *user, unsigned max, bool *more_r);
+/* Once at process start, before any SQLite use: turns off SQLite's
+ * memory statistics, a process-wide mutex taken on every allocation that
+ * the server threads and the indexer contended for. */
+void store_process_init(void);
 /* Stops the background indexer thread (at server shutdown, after the
  * threads that store messages have stopped). What it had not indexed yet
  * is indexed by the next search. */

@@ -23,13 +23,18 @@
 #include <unistd.h>
 
 #define INDEX_CHUNK 64
-#define WRITERS_KEPT 8
+/* A job waits this long after its first post, so that the commits of a
+ * busy user are indexed a chunk at a time rather than one by one (a
+ * transaction and a wake-up each). */
+#define BATCH_MS 50
+#define WRITERS_KEPT 32
 #define WRITER_IDLE_S 30
 #define NICE 19
 
 struct job {
 	struct job *next;
 	char *dir;
+	int64_t posted_ms;
 	bool added;
 	int64_t *gone;
 	size_t n_gone;
@@ -47,6 +52,13 @@ static struct job *head, **tail = &head;
 static bool started, stopping;
 static pthread_t thread;
 static struct kept kept[WRITERS_KEPT];   /* the thread's own */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void job_free(struct job *j)
 {
@@ -115,6 +127,13 @@ static void *indexer_main(void *arg)
 			continue;
 		}
 		struct job *j = head;
+		int64_t wait = j->posted_ms + BATCH_MS - now_ms();
+		if (wait > 0) {
+			pthread_mutex_unlock(&lock);
+			usleep((useconds_t)wait * 1000);
+			pthread_mutex_lock(&lock);
+			continue;
+		}
 		head = j->next;
 		if (head == NULL)
 			tail = &head;
@@ -176,7 +195,10 @@ void indexer_post(const char *user_dir, bool added, const int64_t *gone, size_t 
 	if (j == NULL) {
 		j = xcalloc(1, sizeof(*j));
 		j->dir = xstrdup(user_dir);
+		j->posted_ms = now_ms();
 		enqueue(j);
+		/* A job merged into a waiting one needs no wake-up. */
+		pthread_cond_signal(&wake);
 	}
 	j->added |= added;
 	if (n_gone > 0) {
@@ -184,7 +206,6 @@ void indexer_post(const char *user_dir, bool added, const int64_t *gone, size_t 
 		memcpy(j->gone + j->n_gone, gone, n_gone * sizeof(*gone));
 		j->n_gone += n_gone;
 	}
-	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 }
 

@@ -17,6 +17,12 @@ struct store_account *accounts_open_here(void)
 	return open_accounts;
 }
 
+void store_process_init(void)
+{
+	/* Too late once SQLite is initialized: then it keeps its default. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 const char *store_err_name(int err)
 {
 	switch (err) {
