@@ -205,6 +205,10 @@ static void check_bodies(struct store_account *acct, struct findings *f)
 static void check_index(struct store_user *u, struct findings *f)
 {
 	int64_t stale, missing;
+	if (index_writer_of(u) < 0) {
+		add(f, STORE_FINDING_ERROR, "%s", store_error(u));
+		return;
+	}
 	if (index_writer_repair(u->acct->ixw, &stale, &missing) < 0) {
 		add(f, STORE_FINDING_ERROR, "%s", index_writer_error(u->acct->ixw));
 		return;

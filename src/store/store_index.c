@@ -18,7 +18,9 @@
 
 #include "lib/runtime.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Messages per transaction when this thread indexes: FTS5 costs ~30%
  * less per message in chunks of 64 than of a few (measured: 0.79 vs
@@ -26,21 +28,39 @@
 #define CATCH_UP_CHUNK 256
 #define OVERFLOW_CHUNK 64
 
-int index_attach(struct store_account *acct, const char **error_r)
+static int attach(struct store_account *acct)
 {
-	if (index_writer_open(acct->dir, false, &acct->ixw, error_r) < 0)
-		return -1;
 	char uri[13000];
 	sqlite3_stmt *s;
 	if (index_uri_ro(uri, sizeof(uri), acct->dir, "index.db") < 0 ||
-	    sqlite3_prepare_v2(acct->db, "ATTACH ?1 AS ix", -1, &s, NULL) != SQLITE_OK) {
-		*error_r = "cannot attach the search index";
+	    sqlite3_prepare_v2(acct->db, "ATTACH ?1 AS ix", -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	}
 	sqlite3_bind_text(s, 1, uri, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The writer is opened when this thread first writes the index (most
+ * sessions never do): opening it validates index.db, a write transaction
+ * that a login must not pay for. */
+int index_writer_of(struct store_user *u)
+{
+	struct store_account *acct = u->acct;
+	const char *err;
+	if (acct->ixw == NULL && index_writer_open(acct->dir, false, &acct->ixw, &err) < 0)
+		return store_fail(u, STORE_E_INTERNAL, "%s", err);
+	return STORE_OK;
+}
+
+int index_attach(struct store_account *acct, const char **error_r)
+{
+	/* Read-only needs the file: a new store creates it. */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/index.db", acct->dir);
+	if (access(path, F_OK) < 0 && index_writer_open(acct->dir, false, &acct->ixw, error_r) < 0)
+		return -1;
+	if (attach(acct) < 0) {
 		*error_r = "cannot attach the search index";
 		return -1;
 	}
@@ -48,21 +68,43 @@ int index_attach(struct store_account *acct, const char **error_r)
 }
 
 /* *n_r: how many blobs at most wait for the index (none when the newest
- * were deleted after being indexed). */
-static int lag(struct store_user *u, int64_t *n_r)
+ * were deleted after being indexed); *ours_r: index.db was made for this
+ * store.db (else the writer's opening starts it over). */
+static int lag(struct store_user *u, int64_t *n_r, bool *ours_r)
 {
 	sqlite3_stmt *s = stmt(u->acct, ST_INDEX_LAG);
 	if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
 		return store_dbfail(u, "search index");
 	*n_r = sqlite3_column_int64(s, 0);
+	*ours_r = sqlite3_column_int(s, 1) != 0;
 	sqlite3_reset(s);
 	return STORE_OK;
 }
 
+/* Before reading the index: it is ours and readable. A damaged index.db
+ * is replaced by the writer's opening: attached again, the new file. */
+static int usable(struct store_user *u, int64_t *n_r)
+{
+	bool ours;
+	int rc = lag(u, n_r, &ours);
+	if (rc == STORE_OK && ours)
+		return STORE_OK;
+	struct store_account *acct = u->acct;
+	index_writer_close(&acct->ixw);
+	if ((rc = index_writer_of(u)) < 0)
+		return rc;
+	/* Statements reading ix are prepared again by SQLite by themselves. */
+	if (sqlite3_exec(acct->db, "DETACH ix", NULL, NULL, NULL) != SQLITE_OK || attach(acct) < 0)
+		return store_dbfail(u, "search index");
+	return lag(u, n_r, &ours);
+}
+
 static int run(struct store_user *u, unsigned max, bool *more_r)
 {
-	int rc = index_writer_run(u->acct->ixw, max, more_r);
-	return rc < 0 ? store_fail(u, rc, "%s", index_writer_error(u->acct->ixw)) : STORE_OK;
+	int rc = index_writer_of(u);
+	if (rc == STORE_OK && (rc = index_writer_run(u->acct->ixw, max, more_r)) < 0)
+		rc = store_fail(u, rc, "%s", index_writer_error(u->acct->ixw));
+	return rc;
 }
 
 int store_index_pending(struct store_user *u, unsigned max, bool *more_r)
@@ -81,7 +123,7 @@ int index_catch_up(struct store_user *u)
 	if (acct->txn_depth > 0 || acct->notifying)
 		return STORE_OK;
 	int64_t n;
-	int rc = lag(u, &n);
+	int rc = usable(u, &n);
 	if (rc < 0)
 		return rc;
 	bool more = n > 0;
@@ -112,10 +154,12 @@ void index_after_commit(struct store_user *u)
 		memcpy(u->err, keep, sizeof(keep));
 		return;
 	}
-	index_writer_forget(acct->ixw, acct->gone, acct->n_gone);
+	if (index_writer_of(u) == STORE_OK)
+		index_writer_forget(acct->ixw, acct->gone, acct->n_gone);
 	acct->n_gone = 0;
 	int64_t n = 0;
-	if (added && lag(u, &n) == STORE_OK && n > STORE_INDEX_BACKLOG) {
+	bool ours;
+	if (added && lag(u, &n, &ours) == STORE_OK && n > STORE_INDEX_BACKLOG) {
 		n -= STORE_INDEX_BACKLOG;
 		run(u, (unsigned)(n > OVERFLOW_CHUNK ? n : OVERFLOW_CHUNK), NULL);
 	}

@@ -296,8 +296,11 @@ int index_uri_ro(char *out, size_t outlen, const char *user_dir, const char *fil
 void indexer_post(const char *user_dir, bool added, const int64_t *gone, size_t n_gone);
 
 /* store_index.c: the owner thread's side. */
-/* At account open: creates/validates index.db, attaches it as "ix". */
+/* At account open: attaches index.db as "ix" (creating it for a new
+ * store). */
 int index_attach(struct store_account *acct, const char **error_r);
+/* Opens acct->ixw, this thread's writer, if not yet open. */
+int index_writer_of(struct store_user *u);
 /* Indexes every blob not yet indexed (before a search or fetch that
  * reads the index). Does nothing inside a transaction or a watcher
  * callback. */

@@ -115,7 +115,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_GC_DELETE] = "DELETE FROM blob_gc WHERE hash = ?1",
 	/* Blobs not yet in the search index (an upper bound: ids have gaps). */
 	[ST_INDEX_LAG] = "SELECT ifnull((SELECT max(id) FROM blob), 0) -"
-	                 " ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0)",
+	                 " ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0),"
+	                 " (SELECT value FROM ix.meta WHERE key = 'store_id') IS"
+	                 " (SELECT value FROM meta WHERE key = 'store_id')",
 	[ST_QUOTA_GET] = "SELECT bytes, messages FROM quota_usage WHERE id = 1",
 	[ST_QUOTA_ADD] = "UPDATE quota_usage SET bytes = bytes + ?1, messages = messages + ?2"
 	                 " WHERE id = 1",
