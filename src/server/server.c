@@ -83,16 +83,24 @@ static void worker_shutdown(void *arg)
 	w->stopping = true;
 	listeners_detach(w);
 	stops[w->idx].deadline = ev_clock_ms() + runtime_config->shutdown_timeout * 1000;
-	/* Sessions say goodbye and close once their current command ends. */
-	struct conn *c = w->conns.head;
-	while (c != NULL) {
-		struct conn *next = c->next;
+	/* Sessions say goodbye and close once their current command ends.
+	 * Telling one may close others (a write to a session whose peer is
+	 * gone, from a watcher): walk a copy of the list, and skip those
+	 * already closed (freed only by a later deferred call). */
+	size_t n = 0;
+	struct conn **all = xmalloc((w->conns.n + 1) * sizeof(*all));
+	for (struct conn *c = w->conns.head; c != NULL && n < w->conns.n; c = c->next)
+		all[n++] = c;
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = all[i];
+		if (c->closing || c->closed)
+			continue;
 		if (c->ops != NULL && c->ops->shutdown != NULL)
 			c->ops->shutdown(c);
 		else
 			conn_abort(c);
-		c = next;
 	}
+	free(all);
 	struct ev_timer *t = &stops[w->idx].tick;
 	t->cb = shutdown_tick;
 	t->data = w;
