@@ -218,32 +218,31 @@ out:
 	return rc;
 }
 
-int accounts_user_set_disabled(struct accounts *acc, const char *address, bool disabled,
-                               const char **error_r)
+/* One boolean column of an account (sql: "UPDATE ... SET col = ? WHERE
+ * address = ?"). */
+static int set_bool(struct accounts *acc, const char *address, const char *sql, bool value,
+                    const char **error_r)
 {
 	char addr[ADDRESS_MAX + 1];
 	int rc = acc_normalize_address(address, addr, error_r);
 	if (rc < 0)
 		return rc;
-	return change_one(acc,
-	                  acc_prepare(acc, error_r,
-	                              "UPDATE accounts SET disabled = ? WHERE address = ?", "it",
-	                              (int64_t)disabled, addr),
-	                  addr, error_r);
+	return change_one(acc, acc_prepare(acc, error_r, sql, "it", (int64_t)value, addr), addr,
+	                  error_r);
+}
+
+int accounts_user_set_disabled(struct accounts *acc, const char *address, bool disabled,
+                               const char **error_r)
+{
+	return set_bool(acc, address, "UPDATE accounts SET disabled = ? WHERE address = ?",
+	                disabled, error_r);
 }
 
 int accounts_user_set_admin(struct accounts *acc, const char *address, bool admin,
                             const char **error_r)
 {
-	char addr[ADDRESS_MAX + 1];
-	int rc = acc_normalize_address(address, addr, error_r);
-	if (rc < 0)
-		return rc;
-	return change_one(acc,
-	                  acc_prepare(acc, error_r,
-	                              "UPDATE accounts SET admin = ? WHERE address = ?", "it",
-	                              (int64_t)admin, addr),
-	                  addr, error_r);
+	return set_bool(acc, address, "UPDATE accounts SET admin = ? WHERE address = ?", admin,
+	                error_r);
 }
 
 int accounts_quota_set(struct accounts *acc, const char *address, uint64_t bytes,

@@ -35,19 +35,6 @@ static void fetch_cleanup(void *p)
 	}
 }
 
-static size_t lower_bound(const uint32_t *a, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* How many UIDs the set names, counting no further than cap. */
 static uint64_t set_size_at_most(const struct store_uidset *set, uint64_t cap)
 {
@@ -65,7 +52,7 @@ static size_t walk(struct fetch_ctx *f, uint32_t *uids, uint32_t *seqs)
 	while (n < BATCH && f->range_i < f->set.n) {
 		const struct store_range *r = &f->set.r[f->range_i];
 		if (f->map_i < sel->n && sel->uids[f->map_i] < r->lo)
-			f->map_i = lower_bound(sel->uids, sel->n, r->lo);
+			f->map_i = imap_sel_lower(sel, r->lo);
 		while (n < BATCH && f->map_i < sel->n && sel->uids[f->map_i] <= r->hi) {
 			uids[n] = sel->uids[f->map_i];
 			seqs[n++] = (uint32_t)(f->map_i + 1);

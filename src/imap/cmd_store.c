@@ -113,19 +113,6 @@ struct store_reply {
 	const char *tag;
 };
 
-static size_t map_lower(const uint32_t *a, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* True when the command is over (tagged reply written). Only the map
  * entries inside the set are visited: STORE of one message costs the
  * same in a mailbox of ten or of a million. */
@@ -138,7 +125,7 @@ static bool reply_run(struct imap_session *s)
 	for (; r->range_i < r->set.n; r->range_i++) {
 		const struct store_range *rg = &r->set.r[r->range_i];
 		if (r->k < sel->n && sel->uids[r->k] < rg->lo)
-			r->k = map_lower(sel->uids, sel->n, rg->lo);
+			r->k = imap_sel_lower(sel, rg->lo);
 		for (; r->k < sel->n && sel->uids[r->k] <= rg->hi; r->k++) {
 			if (conn_output_full(s->c))
 				return false;

@@ -25,19 +25,6 @@ bool fetch_view_applies(const struct fetch_ctx *f)
 	return (f->args.items & ~VIEW_ITEMS) == 0 && f->args.nsects == 0 && !f->args.sets_seen;
 }
 
-static size_t map_lower(const uint32_t *a, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The first view entry at or after `from` with a UID >= uid: usually
  * `from` itself or the next one, as map and view mostly agree. */
 static size_t view_seek(const struct store_msg *m, size_t n, size_t from, uint32_t uid)
@@ -129,7 +116,7 @@ bool fetch_view_run(struct fetch_ctx *f)
 	while (f->range_i < f->set.n) {
 		const struct store_range *r = &f->set.r[f->range_i];
 		if (f->map_i < sel->n && sel->uids[f->map_i] < r->lo)
-			f->map_i = map_lower(sel->uids, sel->n, r->lo);
+			f->map_i = imap_sel_lower(sel, r->lo);
 		for (; f->map_i < sel->n && sel->uids[f->map_i] <= r->hi; f->map_i++) {
 			uint32_t uid = sel->uids[f->map_i];
 			vi = view_seek(vm, vn, vi, uid);

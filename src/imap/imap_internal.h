@@ -165,6 +165,8 @@ void imap_session_cleanup(struct imap_session *s);
 
 uint32_t imap_sel_uid(const struct imap_session *s, uint32_t seq);
 uint32_t imap_sel_seq(const struct imap_session *s, uint32_t uid);
+/* Index in the sequence map of the first UID >= uid (sel->n if none). */
+size_t imap_sel_lower(const struct imap_selected *sel, uint32_t uid);
 int imap_sel_resolve_set(struct imap_session *s, const char *set_atom, bool uid_mode,
                          struct arena *a, struct store_uidset *out, const char **err);
 /* The same for a SEARCH criterion: a sequence number above the message

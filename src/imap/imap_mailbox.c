@@ -130,13 +130,12 @@ uint32_t imap_sel_uid(const struct imap_session *s, uint32_t seq)
 	return s->sel->uids[seq - 1];
 }
 
-/* Index of the first map entry >= uid. */
-static size_t lower_bound(const uint32_t *a, size_t n, uint32_t uid)
+size_t imap_sel_lower(const struct imap_selected *sel, uint32_t uid)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = sel->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < uid)
+		if (sel->uids[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -148,7 +147,7 @@ uint32_t imap_sel_seq(const struct imap_session *s, uint32_t uid)
 {
 	if (s->sel == NULL)
 		return 0;
-	size_t i = lower_bound(s->sel->uids, s->sel->n, uid);
+	size_t i = imap_sel_lower(s->sel, uid);
 	return i < s->sel->n && s->sel->uids[i] == uid ? (uint32_t)(i + 1) : 0;
 }
 
