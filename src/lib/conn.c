@@ -609,6 +609,8 @@ int conn_line(const struct conn *c, size_t max, size_t *len, size_t *total)
 
 struct move_ctx {
 	struct conn *c;
+	struct ev_loop *to;
+	struct conn_list *to_list;
 	void (*then)(struct conn *c, void *arg);
 	void *arg;
 };
@@ -617,11 +619,14 @@ static void move_arrive(void *ctx)
 {
 	struct move_ctx *m = ctx;
 	struct conn *c = m->c;
+	struct ev_loop *here = m->to;
 	void (*then)(struct conn *, void *) = m->then;
 	void *arg = m->arg;
+	list_add(m->to_list, c);
 	free(m);
 	then(c, arg);
-	if (!c->closed) {
+	/* Unless `then` closed it or sent it on to yet another loop. */
+	if (!c->closed && c->loop == here) {
 		ev_defer(c->loop, &c->flush_defer);
 		if (c->in.len > 0)
 			ev_defer(c->loop, &c->input_defer);
@@ -638,10 +643,12 @@ void conn_move(struct conn *c, struct ev_loop *to, struct conn_list *to_list,
 	ev_defer_cancel(c->loop, &c->input_defer);
 	list_del(c);
 	c->loop = to;
-	list_add(to_list, c);  /* the target list is only read by its thread
-	                          after the post below is seen */
+	/* Joins the target's list on the target's thread: that thread adds
+	 * and removes its own connections meanwhile, with no lock. */
 	struct move_ctx *m = xmalloc(sizeof(*m));
 	m->c = c;
+	m->to = to;
+	m->to_list = to_list;
 	m->then = then;
 	m->arg = arg;
 	ev_post(to, move_arrive, m);

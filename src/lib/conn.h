@@ -155,7 +155,8 @@ void conn_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
 
 /* Move the connection to another loop (another worker thread). The conn is
  * detached here, then `then(c, arg)` runs on the target loop's thread with
- * c->loop and c->list updated. Nothing may touch c on this thread after. */
+ * c->loop and c->list updated (it may close c, or move it on again).
+ * Nothing may touch c on this thread after. */
 void conn_move(struct conn *c, struct ev_loop *to, struct conn_list *to_list,
                void (*then)(struct conn *c, void *arg), void *arg);
 

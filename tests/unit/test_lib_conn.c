@@ -3,6 +3,9 @@
 #include "lib/ev.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -190,12 +193,120 @@ static void reserved_output_arrives_whole_across_buffer_reuse(void **state)
 	ev_loop_free(&loop);
 }
 
+/* --- connections moved between loops running on their own threads --- */
+
+#define MOVE_CONNS 64
+#define MOVE_HOPS 2000
+
+struct mover {
+	struct ev_loop *loop;
+	struct conn_list list;
+	struct mover *other;
+	pthread_t thread;
+};
+static struct mover movers[2];
+static atomic_int moves_left;
+static int hops[MOVE_CONNS];
+
+static void *mover_main(void *arg)
+{
+	struct mover *m = arg;
+	ev_loop_run(m->loop);
+	return NULL;
+}
+
+/* On arrival a connection goes straight back, while the other loop's
+ * thread does the same with its arrivals: both lists change on both
+ * threads at once, as when logins move sessions between workers. */
+static void arrived(struct conn *c, void *arg)
+{
+	struct mover *here = arg;
+	if (c->list != &here->list || c->loop != here->loop)
+		abort();
+	if (++hops[c->id] < MOVE_HOPS)
+		conn_move(c, here->other->loop, &here->other->list, arrived, here->other);
+	else
+		atomic_fetch_sub(&moves_left, 1);
+}
+
+/* Runs on the first loop's thread, which owns its connections. */
+static void move_all(void *arg)
+{
+	struct mover *m = arg;
+	while (m->list.head != NULL)
+		conn_move(m->list.head, m->other->loop, &m->other->list, arrived, m->other);
+}
+
+static void stop_posted(void *arg) { ev_loop_stop(arg); }
+
+/* The list's length by walking it, each link checked. */
+static size_t walk(const struct conn_list *l)
+{
+	size_t n = 0;
+	const struct conn *prev = NULL;
+	for (const struct conn *c = l->head; c != NULL && n <= MOVE_CONNS; c = c->next) {
+		assert_true(c->prev == prev);
+		assert_true(c->list == l);
+		prev = c;
+		n++;
+	}
+	return n;
+}
+
+static void moves_between_threads_keep_both_lists_whole(void **state)
+{
+	struct conn_settings s = { .in_max = 4096, .out_limit = 16384 };
+	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+	int fds[MOVE_CONNS][2];
+	memset(movers, 0, sizeof(movers));
+	for (int i = 0; i < 2; i++) {
+		movers[i].loop = ev_loop_new();
+		movers[i].other = &movers[1 - i];
+	}
+	for (int i = 0; i < MOVE_CONNS; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds[i]), 0);
+		struct conn *c = conn_new(movers[0].loop, &movers[0].list, fds[i][0], &peer,
+		                          sizeof(sa_family_t), &echo_proto, false, &s);
+		c->id = (uint64_t)i;
+		hops[i] = 0;
+	}
+	atomic_store(&moves_left, MOVE_CONNS);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&movers[i].thread, NULL, mover_main, &movers[i]), 0);
+	ev_post(movers[0].loop, move_all, &movers[0]);
+	for (int ms = 0; atomic_load(&moves_left) > 0 && ms < 60000; ms++)
+		usleep(1000);
+	for (int i = 0; i < 2; i++) {
+		ev_post(movers[i].loop, stop_posted, movers[i].loop);
+		pthread_join(movers[i].thread, NULL);
+	}
+	assert_int_equal(atomic_load(&moves_left), 0);
+	/* Every connection is on exactly one list, and each list's count is
+	 * its length. */
+	size_t n0 = walk(&movers[0].list), n1 = walk(&movers[1].list);
+	assert_int_equal(n0, movers[0].list.n);
+	assert_int_equal(n1, movers[1].list.n);
+	assert_int_equal(n0 + n1, MOVE_CONNS);
+
+	struct ev_timer t = { .cb = stop_loop };
+	for (int i = 0; i < 2; i++) {
+		while (movers[i].list.head != NULL)
+			conn_abort(movers[i].list.head);
+		ev_timer_start(movers[i].loop, &t, 1);
+		ev_loop_run(movers[i].loop);   /* runs the deferred frees */
+		ev_loop_free(&movers[i].loop);
+	}
+	for (int i = 0; i < MOVE_CONNS; i++)
+		close(fds[i][1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_framing),
 		cmocka_unit_test(reader_that_never_reads_is_bounded),
 		cmocka_unit_test(reserved_output_arrives_whole_across_buffer_reuse),
+		cmocka_unit_test(moves_between_threads_keep_both_lists_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
