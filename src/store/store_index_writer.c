@@ -232,6 +232,12 @@ int index_writer_open(const char *user_dir, bool yields, struct index_writer **w
 	return STORE_OK;
 }
 
+void index_writer_release_memory(struct index_writer *w)
+{
+	if (w != NULL && w->db != NULL)
+		sqlite3_db_release_memory(w->db);
+}
+
 void index_writer_close(struct index_writer **wp)
 {
 	struct index_writer *w = *wp;

@@ -14,6 +14,7 @@
 
 #include "lib/arena.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@
 #define BATCH_MS 50
 #define WRITERS_KEPT 32
 #define WRITER_IDLE_S 30
+/* Quiet this long after a job, the kept writers give back their page
+ * caches: an idle server should not hold megabytes per user it indexed. */
+#define RELEASE_AFTER_S 1
 #define NICE 19
 
 struct job {
@@ -90,10 +94,10 @@ static struct index_writer *writer_for(const char *dir)
 	return slot->w;
 }
 
-static void close_kept(time_t idle_before)
+static void close_kept(time_t used_until)
 {
 	for (int i = 0; i < WRITERS_KEPT; i++) {
-		if (kept[i].dir != NULL && kept[i].used < idle_before) {
+		if (kept[i].dir != NULL && kept[i].used <= used_until) {
 			index_writer_close(&kept[i].w);
 			free(kept[i].dir);
 			kept[i].dir = NULL;
@@ -109,19 +113,34 @@ static void enqueue(struct job *j)
 	tail = &j->next;
 }
 
+static void release_kept(void)
+{
+	for (int i = 0; i < WRITERS_KEPT; i++)
+		index_writer_release_memory(kept[i].w);
+#ifdef __GLIBC__
+	/* Freed pages in the middle of an arena stay resident otherwise. */
+	malloc_trim(0);
+#endif
+}
+
 static void *indexer_main(void *arg)
 {
 	(void)arg;
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NICE);
+	bool holding = false;   /* caches filled since the last release */
 	pthread_mutex_lock(&lock);
 	while (!stopping) {
 		if (head == NULL) {
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += WRITER_IDLE_S;
+			until.tv_sec += holding ? RELEASE_AFTER_S : WRITER_IDLE_S;
 			if (pthread_cond_timedwait(&wake, &lock, &until) != 0) {
 				pthread_mutex_unlock(&lock);
-				close_kept(time(NULL) - WRITER_IDLE_S);
+				if (holding)
+					release_kept();
+				else
+					close_kept(time(NULL) - WRITER_IDLE_S);
+				holding = false;
 				pthread_mutex_lock(&lock);
 			}
 			continue;
@@ -138,6 +157,7 @@ static void *indexer_main(void *arg)
 		if (head == NULL)
 			tail = &head;
 		pthread_mutex_unlock(&lock);
+		holding = true;
 		struct index_writer *w = writer_for(j->dir);
 		bool more = false;
 		/* A failure leaves the work to the next search (or stale rows to

@@ -278,6 +278,8 @@ int index_writer_open(const char *user_dir, bool yields, struct index_writer **w
                       const char **error_r);
 extern _Atomic int index_urgent;
 void index_writer_close(struct index_writer **w);
+/* Gives back the page cache of an open writer (it stays open). */
+void index_writer_release_memory(struct index_writer *w);
 /* Indexes at most max blobs above upto in one transaction; *more_r: some
  * are left. */
 int index_writer_run(struct index_writer *w, unsigned max, bool *more_r);
