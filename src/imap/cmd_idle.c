@@ -11,6 +11,7 @@
  */
 #include "imap/imap_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define IMAP_IDLE_POLL_MS 1000
@@ -73,6 +74,10 @@ enum imap_cmd_result imap_cmd_idle(struct imap_session *s, const struct imap_com
 	imap_parser_expect_line(s->parser, IMAP_LINE_IDLE);
 	/* The autologout runs from here: an IDLE that outlasts it gets BYE. */
 	imap_idle_timer(s);
+	/* An IDLE may last for hours: keep its tag, not the command's arena. */
+	s->idle_tag = xstrdup(cmd->tag);
+	s->tag = s->idle_tag;
+	arena_release(s->cmd_arena);
 	return IMAP_CMD_ASYNC;
 }
 

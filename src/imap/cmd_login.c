@@ -1,8 +1,10 @@
 /* STARTTLS, LOGIN and AUTHENTICATE (RFC 9051 6.2, SASL-IR RFC 4959). */
 #include "imap/imap_internal.h"
+#include "lib/arena.h"
 #include "lib/runtime.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum imap_cmd_result imap_cmd_starttls(struct imap_session *s, const struct imap_command *cmd)
@@ -76,6 +78,18 @@ enum imap_cmd_result imap_cmd_login(struct imap_session *s, const struct imap_co
 	return IMAP_CMD_ASYNC;
 }
 
+/* The exchange is over: the credentials are wiped and its memory given
+ * back (a session holds none outside AUTHENTICATE). */
+void imap_auth_end(struct imap_session *s)
+{
+	s->sasl_active = false;
+	if (s->sasl != NULL) {
+		sasl_reset(s->sasl);
+		free(s->sasl);
+		s->sasl = NULL;
+	}
+}
+
 static enum imap_cmd_result sasl_outcome(struct imap_session *s, enum sasl_status st, const char *text)
 {
 	switch (st) {
@@ -85,20 +99,18 @@ static enum imap_cmd_result sasl_outcome(struct imap_session *s, enum sasl_statu
 		imap_parser_expect_line(s->parser, IMAP_LINE_AUTH);
 		return IMAP_CMD_ASYNC;
 	case SASL_DONE:
-		s->sasl_active = false;
-		s->login = auth_login_start(s->c, s->sasl.username, s->sasl.password,
-		                            s->sasl.password_len, login_done);
-		sasl_reset(&s->sasl);
+		s->login = auth_login_start(s->c, s->sasl->username, s->sasl->password,
+		                            s->sasl->password_len, login_done);
+		imap_auth_end(s);
 		return IMAP_CMD_ASYNC;
 	case SASL_CANCEL:
-		s->sasl_active = false;
-		sasl_reset(&s->sasl);
+		imap_auth_end(s);
 		imap_tagged(s, s->tag, "BAD", NULL, "Authentication cancelled");
 		return IMAP_CMD_DONE;
 	case SASL_FAIL:
 	default:
-		s->sasl_active = false;
-		sasl_reset(&s->sasl);
+		/* text is static here, never in the struct being freed. */
+		imap_auth_end(s);
 		conn_log(s->c, LOGL_INFO, "auth failed reason=\"%s\"", text);
 		imap_tagged(s, s->tag, "NO", "AUTHENTICATIONFAILED", "Authentication failed");
 		return IMAP_CMD_DONE;
@@ -120,14 +132,15 @@ enum imap_cmd_result imap_cmd_authenticate(struct imap_session *s, const struct 
 	if (!privacy_ok(s, cmd->tag))
 		return IMAP_CMD_DONE;
 	const char *text = NULL;
-	enum sasl_status st = sasl_start(&s->sasl, mech, ir, &text);
+	s->sasl = xcalloc(1, sizeof(*s->sasl));
+	enum sasl_status st = sasl_start(s->sasl, mech, ir, &text);
 	return sasl_outcome(s, st, text);
 }
 
 void imap_auth_line(struct imap_session *s, const char *line, size_t len, bool cancel)
 {
 	const char *text = NULL;
-	enum sasl_status st = cancel ? SASL_CANCEL : sasl_step(&s->sasl, line, len, &text);
+	enum sasl_status st = cancel ? SASL_CANCEL : sasl_step(s->sasl, line, len, &text);
 	if (sasl_outcome(s, st, text) == IMAP_CMD_DONE)
 		imap_command_finish(s);
 }

@@ -35,13 +35,14 @@ struct imap_session {
 	struct arena *cmd_arena;     /* the running command's memory */
 	bool running;                /* a command is suspended (async) */
 	const char *tag;             /* of the running command (cmd_arena) */
+	char *idle_tag;              /* IDLE's own copy: its arena is released */
 	unsigned bad_count;
 	bool skipping;               /* the parser discards a bad command's rest */
 	uint64_t skipped;            /* bytes discarded so far for it */
 
 	/* AUTHENTICATE in progress */
 	bool sasl_active;
-	struct sasl sasl;
+	struct sasl *sasl;           /* during AUTHENTICATE only */
 	struct auth_login_req *login;
 
 	int64_t user_id;
@@ -290,5 +291,7 @@ void imap_idle_line(struct imap_session *s, bool ok);
 
 /* AUTHENTICATE continuation line (cmd_login.c). */
 void imap_auth_line(struct imap_session *s, const char *line, size_t len, bool cancel);
+/* Ends an AUTHENTICATE exchange: credentials wiped, its memory freed. */
+void imap_auth_end(struct imap_session *s);
 
 #endif

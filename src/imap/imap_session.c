@@ -116,6 +116,8 @@ void imap_command_finish(struct imap_session *s)
 	s->running = false;
 	s->in_command = false;
 	s->tag = NULL;
+	free(s->idle_tag);
+	s->idle_tag = NULL;
 	set_limits(s);
 	if (!s->c->closed) {
 		imap_idle_timer(s);
@@ -162,7 +164,7 @@ static void on_literal(struct imap_session *s, const struct imap_parse_result *r
 		conn_puts(s->c, "+ Ready for literal data\r\n");
 }
 
-static void imap_input(struct conn *c)
+static void input_commands(struct conn *c)
 {
 	struct imap_session *s = c->session;
 	/* One command at a time; while AUTHENTICATE runs, its continuation
@@ -223,8 +225,7 @@ static void imap_input(struct conn *c)
 			buf_consume(&c->in, res.consumed);
 			if (s->sasl_active) {
 				/* A malformed AUTHENTICATE line ends the exchange. */
-				s->sasl_active = false;
-				sasl_reset(&s->sasl);
+				imap_auth_end(s);
 				imap_tagged(s, s->tag, "BAD", NULL, "Invalid response to challenge");
 				imap_command_finish(s);
 				break;
@@ -240,6 +241,16 @@ static void imap_input(struct conn *c)
 			return;
 		}
 	}
+}
+
+static void imap_input(struct conn *c)
+{
+	input_commands(c);
+	struct imap_session *s = c->session;   /* NULL once closed */
+	/* Nothing left to read: a session that waits for its client keeps no
+	 * command memory (most connections of a server are idle ones). */
+	if (s != NULL && !c->closed && !s->running && c->in.len == 0 && imap_parser_idle(s->parser))
+		arena_release(s->cmd_arena);
 }
 
 /* Output fell under the limit: a suspended command (FETCH streaming a
@@ -282,8 +293,9 @@ static void imap_closed(struct conn *c)
 	struct imap_session *s = c->session;
 	if (s->login != NULL)
 		auth_login_cancel(s->login);
-	sasl_reset(&s->sasl);
+	imap_auth_end(s);
 	imap_session_cleanup(s);
+	free(s->idle_tag);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	free(s);

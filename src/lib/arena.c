@@ -111,6 +111,13 @@ void arena_reset(struct arena *a)
 	a->used = 0;
 }
 
+void arena_release(struct arena *a)
+{
+	arena_reset(a);
+	free_blocks(a->blocks);
+	a->blocks = NULL;
+}
+
 void arena_free(struct arena **ap)
 {
 	if (*ap == NULL)

@@ -23,6 +23,9 @@ struct arena;
 struct arena *arena_new(size_t block_size);
 void arena_free(struct arena **a);
 void arena_reset(struct arena *a);
+/* A reset that also gives back the block a reset keeps for reuse: for an
+ * arena about to sit unused (the command arena of an idle connection). */
+void arena_release(struct arena *a);
 
 void *arena_alloc(struct arena *a, size_t n);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
