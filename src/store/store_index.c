@@ -7,8 +7,10 @@
  * index.db, filled by the background indexer thread (store_indexer.c)
  * while this thread goes on storing: a burst of deliveries to one user
  * runs on two cores, and no delivery ever waits for the index's lock.
- * This thread indexes by itself only before a search or fetch that reads
- * the index (index_catch_up), so a search never misses a message. Tools
+ * This thread indexes by itself only before a fetch that reads the index
+ * (index_catch_up), or a search when many messages wait; otherwise a
+ * search matches the few the index lacks itself (store_search_tail.c), so
+ * it never misses a message. Tools
  * and tests run without the indexer thread: there a commit that leaves
  * more than STORE_INDEX_BACKLOG blobs waiting indexes the excess.
  * index.db is attached read-only to the store's connection as "ix", so a
@@ -133,6 +135,15 @@ int index_catch_up(struct store_user *u)
 		rc = run(u, CATCH_UP_CHUNK, &more);
 	if (n > 0)
 		index_urgent--;
+	return rc;
+}
+
+int index_ready_for_search(struct store_user *u)
+{
+	int64_t n;
+	int rc = usable(u, &n);
+	if (rc == STORE_OK && n > SEARCH_TAIL_MAX)
+		rc = index_catch_up(u);
 	return rc;
 }
 

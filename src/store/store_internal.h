@@ -107,6 +107,7 @@ struct store_account {
 	/* The search index (store_index.c): index.db is attached read-only
 	 * to db as "ix"; ixw writes it when this thread must catch up. */
 	struct index_writer *ixw;
+	struct search_tail *tail;
 	bool new_blobs_committed;   /* the open transaction added blobs */
 	/* ids of blobs deleted in the open transaction: their index rows go
 	 * after the commit */
@@ -307,6 +308,12 @@ int index_writer_of(struct store_user *u);
  * reads the index). Does nothing inside a transaction or a watcher
  * callback. */
 int index_catch_up(struct store_user *u);
+/* Before a search reads the index: checks it is this store's (else it
+ * is rebuilt). The messages it lacks are matched by the search itself
+ * (store_search_tail.c) unless more than SEARCH_TAIL_MAX of them wait:
+ * those are indexed first. */
+#define SEARCH_TAIL_MAX 500
+int index_ready_for_search(struct store_user *u);
 /* After an outermost commit: new blobs and deleted ones go to the
  * background indexer on a server thread, else are handled here (a tool
  * keeps at most STORE_INDEX_BACKLOG waiting). */
@@ -314,6 +321,16 @@ void index_after_commit(struct store_user *u);
 
 /* store_search.c: SQL functions the search uses, per connection. */
 int search_register(sqlite3 *db);
+/* Text matching as the index's rows are matched. */
+bool search_needs_trigrams(const char *needle);   /* else ASCII icontains */
+bool search_icontains(const char *hay, const char *needle);
+bool search_header_has(const char *headers, size_t len, const char *field, const char *needle);
+
+/* store_search_tail.c: mk_tail_text and mk_tail_header, for the
+ * messages not yet in the index; per connection, freed with it. */
+struct search_tail;
+int search_tail_register(struct store_account *acct);
+void search_tail_free(struct store_account *acct);
 
 /* store_summary.c: the MIME module's view of a message, cached at append. */
 struct store_summary {

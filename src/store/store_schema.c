@@ -231,7 +231,7 @@ int schema_open(struct store_account *acct, const char **error_r)
 		return -1;
 	}
 	sqlite3_busy_timeout(acct->db, 10000);
-	if (search_register(acct->db) < 0) {
+	if (search_register(acct->db) < 0 || search_tail_register(acct) < 0) {
 		*error_r = "cannot register SQL functions";
 		return -1;
 	}

@@ -1,6 +1,7 @@
 /* store_search.c: SEARCH criteria translated to one SQL query over the
- * message rows, the blob's cached columns and the trigram FTS index
- * (caught up first: see store_index.c). */
+ * message rows, the blob's cached columns and the trigram FTS index,
+ * with the messages the index does not have yet matched one by one
+ * (store_search_tail.c). */
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
@@ -43,13 +44,55 @@ static void fn_uidset(sqlite3_context *c, int argc, sqlite3_value **v)
 	sqlite3_result_int(c, set != NULL && store_uidset_has(set, (uint32_t)sqlite3_value_int64(v[0])));
 }
 
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+bool search_needs_trigrams(const char *needle)
+{
+	return utf8_chars(needle) >= 3;
+}
+
+bool search_icontains(const char *hay, const char *needle)
+{
+	return hay != NULL && strcasestr(hay, needle) != NULL;
+}
+
+bool search_header_has(const char *hdr, size_t len, const char *field, const char *needle)
+{
+	struct mime_header_iter it;
+	struct mime_field f;
+	size_t flen = strlen(field);
+	mime_header_iter_init(&it, hdr, 0, len);
+	struct arena *a = NULL;
+	bool found = false;
+	while (!found && mime_header_next(&it, &f)) {
+		if (f.name_len != flen || strncasecmp(f.name, field, flen) != 0)
+			continue;
+		if (needle[0] == '\0') {
+			found = true;
+			break;
+		}
+		if (a == NULL)
+			a = arena_new(4096);
+		found = strcasestr(mime_unfold(a, f.value, f.value_len), needle) != NULL;
+	}
+	if (a != NULL)
+		arena_free(&a);
+	return found;
+}
+
 /* mk_icontains(text, needle): ASCII case-insensitive substring; used for
  * needles shorter than a trigram. */
 static void fn_icontains(sqlite3_context *c, int argc, sqlite3_value **v)
 {
 	const char *hay = (const char *)sqlite3_value_text(v[0]);
 	const char *needle = (const char *)sqlite3_value_text(v[1]);
-	sqlite3_result_int(c, hay != NULL && needle != NULL && strcasestr(hay, needle) != NULL);
+	sqlite3_result_int(c, needle != NULL && search_icontains(hay, needle));
 }
 
 /* mk_header_has(headers, field, needle): a field of that name whose
@@ -59,30 +102,8 @@ static void fn_header_has(sqlite3_context *c, int argc, sqlite3_value **v)
 	const char *hdr = (const char *)sqlite3_value_text(v[0]);
 	const char *field = (const char *)sqlite3_value_text(v[1]);
 	const char *needle = (const char *)sqlite3_value_text(v[2]);
-	if (hdr == NULL || field == NULL || needle == NULL) {
-		sqlite3_result_int(c, 0);
-		return;
-	}
-	struct mime_header_iter it;
-	struct mime_field f;
-	size_t flen = strlen(field);
-	mime_header_iter_init(&it, hdr, 0, (size_t)sqlite3_value_bytes(v[0]));
-	struct arena *a = NULL;
-	int found = 0;
-	while (!found && mime_header_next(&it, &f)) {
-		if (f.name_len != flen || strncasecmp(f.name, field, flen) != 0)
-			continue;
-		if (needle[0] == '\0') {
-			found = 1;
-			break;
-		}
-		if (a == NULL)
-			a = arena_new(4096);
-		found = strcasestr(mime_unfold(a, f.value, f.value_len), needle) != NULL;
-	}
-	if (a != NULL)
-		arena_free(&a);
-	sqlite3_result_int(c, found);
+	sqlite3_result_int(c, hdr != NULL && field != NULL && needle != NULL &&
+	                      search_header_has(hdr, (size_t)sqlite3_value_bytes(v[0]), field, needle));
 }
 
 int search_register(sqlite3 *db)
@@ -124,12 +145,19 @@ static void emit_int(struct query *q, const char *before, int64_t i, const char 
 	emit(q, after);
 }
 
-static size_t utf8_chars(const char *s)
+/* Messages above the index's upto are matched by the tail functions
+ * (store_search_tail.c) instead: "OR (above upto AND fn(blob..., a, b))". */
+static void emit_tail(struct query *q, const char *fn, const char *a1, const char *a2)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	q->need_blob = true;
+	emit(q, " OR (m.blob_id > ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0) AND ");
+	emit(q, fn);
+	emit(q, "(m.blob_id, b.hash, b.size, b.inline,"
+	        " (SELECT d.data FROM blob_data d WHERE d.id = m.blob_id), ");
+	param(q, (struct param){ .type = P_TEXT, .s = a1 });
+	emit(q, ", ");
+	param(q, (struct param){ .type = P_TEXT, .s = a2 });
+	emit(q, "))");
 }
 
 /* A case-insensitive substring search in FTS columns ("{a b}" form). */
@@ -141,7 +169,8 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 		return;
 	}
 	q->need_fts = true;
-	if (utf8_chars(needle) >= 3) {
+	emit(q, "(");
+	if (search_needs_trigrams(needle)) {
 		/* An FTS5 string: double the quotes. Trigram: a phrase is a
 		 * substring, case-folded. */
 		struct buf m;
@@ -157,25 +186,25 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 		param(q, (struct param){ .type = P_TEXT, .s = arena_strdup(a, buf_ptr(&m)) });
 		emit(q, ")");
 		buf_deinit(&m);
-		return;
-	}
-	/* Too short for a trigram: scan the cached text. */
-	emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE ");
-	const char *c = cols;
-	bool first = true;
-	while (*c) {
-		const char *sp = strchr(c, ' ');
-		size_t len = sp != NULL ? (size_t)(sp - c) : strlen(c);
-		emit(q, first ? "mk_icontains(" : " OR mk_icontains(");
-		emit(q, arena_strndup(a, c, len));
-		emit(q, ", ");
-		param(q, (struct param){ .type = P_TEXT, .s = needle });
+	} else {
+		/* Too short for a trigram: scan the cached text. */
+		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE ");
+		const char *c = cols;
+		bool first = true;
+		while (*c) {
+			size_t len = strcspn(c, " ");
+			emit(q, first ? "mk_icontains(" : " OR mk_icontains(");
+			emit(q, arena_strndup(a, c, len));
+			emit(q, ", ");
+			param(q, (struct param){ .type = P_TEXT, .s = needle });
+			emit(q, ")");
+			first = false;
+			c += len;
+			c += strspn(c, " ");
+		}
 		emit(q, ")");
-		first = false;
-		c += len;
-		while (*c == ' ')
-			c++;
 	}
+	emit_tail(q, "mk_tail_text", cols, needle);
 	emit(q, ")");
 }
 
@@ -275,11 +304,13 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 			break;
 		}
 		q->need_fts = true;
-		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE mk_header_has(headers, ");
+		emit(q, "(m.blob_id IN (SELECT rowid FROM ix.fts WHERE mk_header_has(headers, ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.field });
 		emit(q, ", ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.value });
 		emit(q, "))");
+		emit_tail(q, "mk_tail_header", k->u.hdr.field, k->u.hdr.value);
+		emit(q, ")");
 		break;
 	}
 	case STORE_SK_FROM: text_match(q, "hfrom", k->u.str, a); break;
@@ -403,9 +434,9 @@ int store_search(struct store_mailbox *mb, const struct store_search *k, struct 
 		rc = store_fail(u, STORE_E_LIMIT, "search too complex");
 		goto out;
 	}
-	/* Messages stored since the last indexing are indexed now, so the
-	 * search misses none of them. */
-	if (q->need_fts && (rc = index_catch_up(u)) < 0)
+	/* The index is checked (ours, readable); messages stored since it was
+	 * last filled are matched one by one (store_search_tail.c). */
+	if (q->need_fts && (rc = index_ready_for_search(u)) < 0)
 		goto out;
 	/* Same criteria, same text: the statement is kept prepared. */
 	if ((s = stmt_cached(u->acct, buf_ptr(&q->sql), &owned)) == NULL) {

@@ -100,6 +100,7 @@ static void account_free(struct store_account *acct)
 		view_free(v);
 	}
 	index_writer_close(&acct->ixw);
+	search_tail_free(acct);
 	schema_close(acct);
 	free(acct->gone);
 	for (size_t i = 0; i < acct->n_done_gc; i++)
