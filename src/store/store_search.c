@@ -145,15 +145,17 @@ static void emit_int(struct query *q, const char *before, int64_t i, const char 
 	emit(q, after);
 }
 
-/* Messages above the index's upto are matched by the tail functions
- * (store_search_tail.c) instead: "OR (above upto AND fn(blob..., a, b))". */
+/* Ends the index's "m.blob_id IN (SELECT rowid FROM ix.fts ..." with the
+ * blobs above its upto that the tail function (store_search_tail.c)
+ * matches, and the closing parenthesis. One IN list, so the plan stays
+ * "index rows, then their messages" rather than a scan of the mailbox. */
 static void emit_tail(struct query *q, const char *fn, const char *a1, const char *a2)
 {
-	q->need_blob = true;
-	emit(q, " OR (m.blob_id > ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0) AND ");
+	emit(q, " UNION ALL SELECT t.id FROM blob t"
+	        " WHERE t.id > ifnull((SELECT value FROM ix.meta WHERE key = 'upto'), 0) AND ");
 	emit(q, fn);
-	emit(q, "(m.blob_id, b.hash, b.size, b.inline,"
-	        " (SELECT d.data FROM blob_data d WHERE d.id = m.blob_id), ");
+	emit(q, "(t.id, t.hash, t.size, t.inline,"
+	        " (SELECT d.data FROM blob_data d WHERE d.id = t.id), ");
 	param(q, (struct param){ .type = P_TEXT, .s = a1 });
 	emit(q, ", ");
 	param(q, (struct param){ .type = P_TEXT, .s = a2 });
@@ -169,7 +171,7 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 		return;
 	}
 	q->need_fts = true;
-	emit(q, "(");
+	emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE ");
 	if (search_needs_trigrams(needle)) {
 		/* An FTS5 string: double the quotes. Trigram: a phrase is a
 		 * substring, case-folded. */
@@ -182,18 +184,16 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 			buf_append(&m, s, 1);
 		}
 		buf_append(&m, "\"", 1);
-		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE fts MATCH ");
+		emit(q, "fts MATCH ");
 		param(q, (struct param){ .type = P_TEXT, .s = arena_strdup(a, buf_ptr(&m)) });
-		emit(q, ")");
 		buf_deinit(&m);
 	} else {
 		/* Too short for a trigram: scan the cached text. */
-		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE ");
 		const char *c = cols;
 		bool first = true;
 		while (*c) {
 			size_t len = strcspn(c, " ");
-			emit(q, first ? "mk_icontains(" : " OR mk_icontains(");
+			emit(q, first ? "(mk_icontains(" : " OR mk_icontains(");
 			emit(q, arena_strndup(a, c, len));
 			emit(q, ", ");
 			param(q, (struct param){ .type = P_TEXT, .s = needle });
@@ -205,7 +205,6 @@ static void text_match(struct query *q, const char *cols, const char *needle,
 		emit(q, ")");
 	}
 	emit_tail(q, "mk_tail_text", cols, needle);
-	emit(q, ")");
 }
 
 static void translate(struct query *q, const struct store_search *k, struct arena *a);
@@ -304,13 +303,12 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 			break;
 		}
 		q->need_fts = true;
-		emit(q, "(m.blob_id IN (SELECT rowid FROM ix.fts WHERE mk_header_has(headers, ");
+		emit(q, "m.blob_id IN (SELECT rowid FROM ix.fts WHERE mk_header_has(headers, ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.field });
 		emit(q, ", ");
 		param(q, (struct param){ .type = P_TEXT, .s = k->u.hdr.value });
-		emit(q, "))");
-		emit_tail(q, "mk_tail_header", k->u.hdr.field, k->u.hdr.value);
 		emit(q, ")");
+		emit_tail(q, "mk_tail_header", k->u.hdr.field, k->u.hdr.value);
 		break;
 	}
 	case STORE_SK_FROM: text_match(q, "hfrom", k->u.str, a); break;
