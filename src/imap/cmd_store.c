@@ -57,39 +57,6 @@ int imap_parse_flags(struct imap_session *s, const struct imap_arg *args, size_t
 	return 0;
 }
 
-/* "* n FETCH ([UID u] [FLAGS (...)] [MODSEQ (m)])", formatted in place. */
-static void reply_fetch(struct imap_session *s, const struct imap_fmt_kw *kw, uint32_t seq,
-                        const struct store_msg *m, bool flags, bool modseq)
-{
-	size_t room = 64 + 2 * IMAP_FMT_U64_MAX + (flags ? imap_fmt_flags_room(kw, m->keywords) : 0);
-	char *p0 = conn_reserve(s->c, room), *p = p0;
-	if (p == NULL)
-		return;
-	p = imap_fmt_mem(p, "* ", 2);
-	p = imap_fmt_u32(p, seq);
-	p = imap_fmt_mem(p, " FETCH (", 8);
-	const char *sep = "";
-	if (s->cmd_uid) {
-		p = imap_fmt_mem(p, "UID ", 4);
-		p = imap_fmt_u32(p, m->uid);
-		sep = " ";
-	}
-	if (flags) {
-		p = imap_fmt_mem(p, sep, strlen(sep));
-		p = imap_fmt_mem(p, "FLAGS ", 6);
-		p = imap_fmt_flags(p, kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
-		sep = " ";
-	}
-	if (modseq) {
-		p = imap_fmt_mem(p, sep, strlen(sep));
-		p = imap_fmt_mem(p, "MODSEQ (", 8);
-		p = imap_fmt_u64(p, m->modseq);
-		*p++ = ')';
-	}
-	p = imap_fmt_mem(p, ")\r\n", 3);
-	conn_commit(s->c, (size_t)(p - p0));
-}
-
 static int cmp_u32(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -137,9 +104,9 @@ static bool reply_run(struct imap_session *s)
 				continue;
 			bool changed = in_list(r->res.changed, r->res.n_changed, uid);
 			if (!r->silent)
-				reply_fetch(s, &kw, (uint32_t)r->k + 1, m, true, sel->condstore);
+				imap_untagged_fetch(s, &kw, (uint32_t)r->k + 1, m, s->cmd_uid, true, sel->condstore);
 			else if (changed && sel->condstore)
-				reply_fetch(s, &kw, (uint32_t)r->k + 1, m, false, true);
+				imap_untagged_fetch(s, &kw, (uint32_t)r->k + 1, m, s->cmd_uid, false, true);
 		}
 	}
 	s->on_drained = NULL;

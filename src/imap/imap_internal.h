@@ -186,6 +186,12 @@ void imap_sel_save_result(struct imap_session *s, const uint32_t *uids, size_t n
 /* Write the pending untagged updates. allow_expunge: EXPUNGE/VANISHED may
  * be sent now (never during FETCH/STORE/SEARCH by sequence number). */
 void imap_sel_flush_updates(struct imap_session *s, bool allow_expunge);
+struct imap_fmt_kw;
+/* "* seq FETCH ([UID u] [FLAGS (...)] [MODSEQ (m)])", formatted in place
+ * (STORE's answers and flag changes announced to other sessions). false:
+ * no room in the output buffer (nothing written). */
+bool imap_untagged_fetch(struct imap_session *s, const struct imap_fmt_kw *kw, uint32_t seq,
+                         const struct store_msg *m, bool uid, bool flags, bool modseq);
 /* For commands whose point is the updates (EXPUNGE, MOVE, NOOP, CHECK):
  * flush, and if the output buffer filled up before everything was sent,
  * suspend the command and go on as the client reads; the tagged reply

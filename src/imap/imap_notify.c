@@ -162,6 +162,39 @@ static void send_new(struct imap_session *s, bool force)
 	}
 }
 
+bool imap_untagged_fetch(struct imap_session *s, const struct imap_fmt_kw *kw, uint32_t seq,
+                         const struct store_msg *m, bool uid, bool flags, bool modseq)
+{
+	size_t room = 64 + 2 * IMAP_FMT_U64_MAX + (flags ? imap_fmt_flags_room(kw, m->keywords) : 0);
+	char *p0 = conn_reserve(s->c, room), *p = p0;
+	if (p == NULL)
+		return false;
+	p = imap_fmt_mem(p, "* ", 2);
+	p = imap_fmt_u32(p, seq);
+	p = imap_fmt_mem(p, " FETCH (", 8);
+	const char *sep = "";
+	if (uid) {
+		p = imap_fmt_mem(p, "UID ", 4);
+		p = imap_fmt_u32(p, m->uid);
+		sep = " ";
+	}
+	if (flags) {
+		p = imap_fmt_mem(p, sep, strlen(sep));
+		p = imap_fmt_mem(p, "FLAGS ", 6);
+		p = imap_fmt_flags(p, kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
+		sep = " ";
+	}
+	if (modseq) {
+		p = imap_fmt_mem(p, sep, strlen(sep));
+		p = imap_fmt_mem(p, "MODSEQ (", 8);
+		p = imap_fmt_u64(p, m->modseq);
+		*p++ = ')';
+	}
+	p = imap_fmt_mem(p, ")\r\n", 3);
+	conn_commit(s->c, (size_t)(p - p0));
+	return true;
+}
+
 static void send_flag_changes(struct imap_session *s, uint32_t *uids, size_t n)
 {
 	struct imap_selected *sel = s->sel;
@@ -180,28 +213,8 @@ static void send_flag_changes(struct imap_session *s, uint32_t *uids, size_t n)
 		const struct store_msg *m = seq ? store_mailbox_find(sel->mb, uids[i]) : NULL;
 		if (m == NULL)
 			continue;
-		/* "* n FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])" in place. */
-		size_t room = 64 + 2 * IMAP_FMT_U64_MAX + imap_fmt_flags_room(&kw, m->keywords);
-		char *p0 = conn_reserve(s->c, room), *p = p0;
-		if (p == NULL)
+		if (!imap_untagged_fetch(s, &kw, seq, m, with_uid, true, sel->condstore))
 			return;
-		p = imap_fmt_mem(p, "* ", 2);
-		p = imap_fmt_u32(p, seq);
-		p = imap_fmt_mem(p, " FETCH (", 8);
-		if (with_uid) {
-			p = imap_fmt_mem(p, "UID ", 4);
-			p = imap_fmt_u32(p, m->uid);
-			*p++ = ' ';
-		}
-		p = imap_fmt_mem(p, "FLAGS ", 6);
-		p = imap_fmt_flags(p, &kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
-		if (sel->condstore) {
-			p = imap_fmt_mem(p, " MODSEQ (", 9);
-			p = imap_fmt_u64(p, m->modseq);
-			*p++ = ')';
-		}
-		p = imap_fmt_mem(p, ")\r\n", 3);
-		conn_commit(s->c, (size_t)(p - p0));
 	}
 }
 
