@@ -45,20 +45,23 @@ void body_release(struct body *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Steps the message's body statement; the caller resets it. */
-static int message_row(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r)
+/* Steps the message's body statement; the caller resets it. Under a
+ * snapshot hold (snap) the statement is the snapshot connection's. */
+static int message_row(struct store_mailbox *mb, uint32_t uid, bool snap, sqlite3_stmt **s_r)
 {
 	struct store_user *u = mb->user;
-	sqlite3_stmt *s = stmt(u->acct, ST_MSG_BODY);
+	sqlite3_stmt *s = snap ? snapshot_body_stmt(mb) : stmt(u->acct, ST_MSG_BODY);
 	if (s == NULL)
-		return store_dbfail(u, "open");
+		return snap ? STORE_E_INTERNAL : store_dbfail(u, "open");
 	sqlite3_bind_int64(s, 1, mb->v->id);
 	sqlite3_bind_int64(s, 2, uid);
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? store_fail(u, STORE_E_EXPUNGED, "message was expunged")
-		                         : store_dbfail(u, "open");
+		if (rc == SQLITE_DONE)
+			return store_fail(u, STORE_E_EXPUNGED, "message was expunged");
+		return store_fail(u, STORE_E_INTERNAL, "open: %s",
+		                  sqlite3_errmsg(sqlite3_db_handle(s)));
 	}
 	*s_r = s;
 	return STORE_OK;
@@ -95,7 +98,7 @@ int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64
 {
 	struct store_user *u = mb->user;
 	sqlite3_stmt *s;
-	int rc = message_row(mb, uid, &s);
+	int rc = message_row(mb, uid, false, &s);
 	if (rc < 0)
 		return rc;
 	uint64_t size = (uint64_t)sqlite3_column_int64(s, 2);
@@ -128,10 +131,10 @@ int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64
  * resets *s_r (b may point into the row). A row saying inline with more
  * than STORE_INLINE_MAX bytes is damaged: store_unmap could not tell a
  * copy of it from a mapping. */
-static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r,
-                        struct body *b)
+static int message_body_once(struct store_mailbox *mb, uint32_t uid, bool snap,
+                             sqlite3_stmt **s_r, struct body *b)
 {
-	int rc = message_row(mb, uid, s_r);
+	int rc = message_row(mb, uid, snap, s_r);
 	if (rc < 0)
 		return rc;
 	rc = body_from_row(mb->user, *s_r, 0, b);
@@ -141,6 +144,22 @@ static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s
 	}
 	if (rc < 0)
 		sqlite3_reset(*s_r);
+	return rc;
+}
+
+static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r,
+                        struct body *b)
+{
+	if (!mb->snap_held)
+		return message_body_once(mb, uid, false, s_r, b);
+	/* A snapshot begun earlier may name a blob file deleted since: the
+	 * message was expunged meanwhile; a fresh snapshot says so. */
+	bool old = snapshot_in_txn(mb);
+	int rc = message_body_once(mb, uid, true, s_r, b);
+	if (rc == STORE_E_INTERNAL && old) {
+		snapshot_end(mb);
+		rc = message_body_once(mb, uid, true, s_r, b);
+	}
 	return rc;
 }
 

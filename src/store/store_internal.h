@@ -52,6 +52,8 @@ struct store_mailbox {
 	size_t n_recent;
 	store_watch_fn *watch;
 	void *watch_ctx;
+	struct snapshot *snap;       /* store_snapshot.c, NULL until a hold */
+	bool snap_held;              /* message bytes are read through snap */
 };
 
 struct store_user {
@@ -148,8 +150,20 @@ void stmt_give(struct store_account *acct, sqlite3_stmt *s);
 int schema_open(struct store_account *acct, const char **error_r);
 void schema_close(struct store_account *acct);
 sqlite3_stmt *stmt(struct store_account *acct, enum stmt_id id);
+const char *stmt_sql_of(enum stmt_id id);
+/* Every connection to store.db maps it (PRAGMA mmap_size): pages are read
+ * from the mapping, not copied in by a pread each. */
+#define STORE_MMAP_SIZE "268435456"
 uint32_t schema_next_uidvalidity(struct store_account *acct);
 int schema_create_defaults(struct store_account *acct);
+
+/* store_snapshot.c: the connection behind store_snapshot_hold. */
+/* ST_MSG_BODY on the snapshot connection, its read transaction begun;
+ * NULL (error set) on failure. */
+sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb);
+bool snapshot_in_txn(const struct store_mailbox *mb);
+void snapshot_end(struct store_mailbox *mb);      /* ends the transaction */
+void snapshot_close(struct store_mailbox *mb);
 
 /* store_mailbox.c */
 int mailbox_lookup(struct store_user *u, const char *name, int64_t *id_r, bool *noselect_r);

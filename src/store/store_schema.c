@@ -140,6 +140,11 @@ sqlite3_stmt *stmt(struct store_account *acct, enum stmt_id id)
 	return s;
 }
 
+const char *stmt_sql_of(enum stmt_id id)
+{
+	return stmt_sql[id];
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
@@ -239,7 +244,8 @@ int schema_open(struct store_account *acct, const char **error_r)
 	if (exec(acct->db, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec(acct->db, "PRAGMA synchronous = FULL") < 0 ||
 	    exec(acct->db, "PRAGMA foreign_keys = ON") < 0 ||
-	    exec(acct->db, "PRAGMA cache_size = -16000") < 0) {
+	    exec(acct->db, "PRAGMA cache_size = -16000") < 0 ||
+	    exec(acct->db, "PRAGMA mmap_size = " STORE_MMAP_SIZE) < 0) {
 		*error_r = "cannot configure store.db";
 		return -1;
 	}

@@ -84,6 +84,7 @@ void store_mailbox_close(struct store_mailbox **mbp)
 			break;
 		}
 	}
+	snapshot_close(mb);
 	view_release(mb->v);
 	free(mb->recent);
 	free(mb);

@@ -1,6 +1,7 @@
 /* store_message_lend and store_message_map: the same bytes for an
  * inline message and a file one; a copy that outlives later store calls;
- * an expunged message is an error and fn is not called. */
+ * an expunged message is an error and fn is not called; under a snapshot
+ * hold, the messages as they were at the first read. */
 #include "store_fixture.h"
 
 #include <stdio.h>
@@ -107,6 +108,72 @@ static void expunged_is_an_error(void **state)
 	store_mailbox_close(&mb);
 }
 
+static int lend_rc(struct store_mailbox *mb, uint32_t uid, const char *want, size_t n)
+{
+	struct seen s = { 0 };
+	int rc = store_message_lend(mb, uid, keep, &s);
+	if (rc == STORE_OK) {
+		assert_int_equal(s.len, n);
+		assert_memory_equal(s.data, want, n);
+		free(s.data);
+	}
+	return rc;
+}
+
+static void snapshot_reads_as_at_first_read(void **state)
+{
+	struct fx *f = *state;
+	const size_t small = 300, big = 100000;
+	char *ts = text(small, 's'), *tb = text(big, 'b');
+	uint32_t us = append(f->u, ts, small), ub = append(f->u, tb, big);
+	struct store_mailbox *mb, *other;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &other), STORE_OK);
+	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+	assert_int_equal(lend_rc(mb, us, ts, small), STORE_OK);
+	assert_int_equal(lend_rc(mb, ub, tb, big), STORE_OK);
+
+	/* Another session appends one and expunges both. */
+	char *tn = text(small, 'n');
+	uint32_t un = append(f->u, tn, small);
+	struct store_range r[2] = { { us, us }, { ub, ub } };
+	struct store_uidset set = { 2, r };
+	uint32_t *gone;
+	size_t ngone;
+	assert_int_equal(store_expunge(other, STORE_EXPUNGE_SET, &set, f->a, &gone, &ngone),
+	                 STORE_OK);
+	assert_int_equal(ngone, 2);
+
+	/* Held: the new one is not there yet, the inline one still is; the
+	 * file one is either still readable or, its file gone, expunged:
+	 * never a failure. */
+	assert_int_equal(lend_rc(mb, un, tn, small), STORE_E_EXPUNGED);
+	assert_int_equal(lend_rc(mb, us, ts, small), STORE_OK);
+	const char *data;
+	size_t len;
+	int rc = store_message_map(mb, ub, &data, &len);
+	assert_true(rc == STORE_OK || rc == STORE_E_EXPUNGED);
+	if (rc == STORE_OK) {
+		assert_int_equal(len, big);
+		assert_memory_equal(data, tb, big);
+		store_unmap(data, len);
+	}
+
+	/* Released: the store as it is now. */
+	store_snapshot_release(mb);
+	assert_int_equal(lend_rc(mb, us, ts, small), STORE_E_EXPUNGED);
+	assert_int_equal(lend_rc(mb, ub, tb, big), STORE_E_EXPUNGED);
+	assert_int_equal(lend_rc(mb, un, tn, small), STORE_OK);
+	/* A new hold starts from now. */
+	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+	assert_int_equal(lend_rc(mb, un, tn, small), STORE_OK);
+	store_mailbox_close(&other);
+	store_mailbox_close(&mb);
+	free(ts);
+	free(tb);
+	free(tn);
+}
+
 static int setup(void **state)
 {
 	*state = store_fx_open("lend");
@@ -124,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(same_bytes_inline_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(expunged_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_reads_as_at_first_read, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
