@@ -21,6 +21,8 @@ struct index_writer {
 	char *dir;
 	bool yields;
 	sqlite3_stmt *list, *del, *ins, *upto_get, *upto_set;
+	sqlite3_stmt *dead_add, *dead_list, *dead_del;
+	int64_t dead;           /* rows in table dead, as far as this writer knows */
 	char err[256];
 };
 
@@ -29,7 +31,9 @@ static const char schema_sql[] =
 	" WITHOUT ROWID;"
 	/* Trigram: BODY/TEXT are case-insensitive substring searches. */
 	"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(hfrom, hto, hcc, hbcc, subject,"
-	" headers, body, tokenize = 'trigram');";
+	" headers, body, tokenize = 'trigram');"
+	/* Blobs deleted whose rows are still in fts (index_writer_forget). */
+	"CREATE TABLE IF NOT EXISTS dead(id INTEGER PRIMARY KEY);";
 
 static int fail(struct index_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -119,15 +123,20 @@ static int setup(struct index_writer *w)
 	int rc = exec(w, "BEGIN IMMEDIATE");
 	if (rc < 0)
 		return rc;
-	if ((rc = exec(w, schema_sql)) == STORE_OK) {
+	/* Merge segments 8 at a time, not 4: a fifth fewer instructions per
+	 * message indexed in small transactions, for a few more segments
+	 * for a search to read. */
+	if ((rc = exec(w, schema_sql)) == STORE_OK &&
+	    (rc = exec(w, "INSERT INTO fts(fts, rank) VALUES ('automerge', 8)")) == STORE_OK) {
 		int64_t want = int_query(w, "SELECT value FROM st.meta WHERE key = 'store_id'", -1);
 		int64_t have = int_query(w, "SELECT value FROM meta WHERE key = 'store_id'", -2);
 		int64_t version = int_query(w, "SELECT value FROM meta WHERE key = 'version'", 0);
 		if (want != have || version != INDEX_VERSION) {
 			char sql[256];
 			snprintf(sql, sizeof(sql),
-			         "DELETE FROM fts; INSERT OR REPLACE INTO meta(key, value) VALUES"
-			         " ('store_id', %lld), ('version', %d), ('upto', 0)",
+			         "DELETE FROM fts; DELETE FROM dead; INSERT OR REPLACE INTO"
+			         " meta(key, value) VALUES ('store_id', %lld), ('version', %d),"
+			         " ('upto', 0)",
 			         (long long)want, INDEX_VERSION);
 			rc = exec(w, sql);
 		}
@@ -183,14 +192,19 @@ static int open_db(struct index_writer *w)
 	    (rc = prepare(w, &w->ins, "INSERT INTO fts(rowid, hfrom, hto, hcc, hbcc, subject,"
 	                  " headers, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) < 0 ||
 	    (rc = prepare(w, &w->upto_get, "SELECT value FROM meta WHERE key = 'upto'")) < 0 ||
-	    (rc = prepare(w, &w->upto_set, "UPDATE meta SET value = ?1 WHERE key = 'upto'")) < 0)
+	    (rc = prepare(w, &w->upto_set, "UPDATE meta SET value = ?1 WHERE key = 'upto'")) < 0 ||
+	    (rc = prepare(w, &w->dead_add, "INSERT OR IGNORE INTO dead(id) VALUES (?1)")) < 0 ||
+	    (rc = prepare(w, &w->dead_list, "SELECT id FROM dead LIMIT ?1")) < 0 ||
+	    (rc = prepare(w, &w->dead_del, "DELETE FROM dead WHERE id = ?1")) < 0)
 		return rc;
+	w->dead = int_query(w, "SELECT count(*) FROM dead", 0);
 	return STORE_OK;
 }
 
 static void close_db(struct index_writer *w)
 {
-	sqlite3_stmt **sts[] = { &w->list, &w->del, &w->ins, &w->upto_get, &w->upto_set };
+	sqlite3_stmt **sts[] = { &w->list, &w->del, &w->ins, &w->upto_get, &w->upto_set,
+	                         &w->dead_add, &w->dead_list, &w->dead_del };
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
@@ -357,19 +371,67 @@ int index_writer_forget(struct index_writer *w, const int64_t *ids, size_t n)
 		return dbfail(w, "begin");
 	int rc = STORE_OK;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-		sqlite3_bind_int64(w->del, 1, ids[i]);
-		rc = step_done(w, w->del, "delete");
+		sqlite3_bind_int64(w->dead_add, 1, ids[i]);
+		rc = step_done(w, w->dead_add, "forget");
 	}
 	if (rc == STORE_OK && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = dbfail(w, "commit");
 	if (rc < 0)
 		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		w->dead += (int64_t)n;
 	return rc;
+}
+
+int64_t index_writer_dead(const struct index_writer *w)
+{
+	return w->dead;
+}
+
+int index_writer_purge(struct index_writer *w, unsigned max, bool *more_r)
+{
+	*more_r = false;
+	if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return dbfail(w, "begin");
+	sqlite3_bind_int64(w->dead_list, 1, (int64_t)max + 1);
+	unsigned n = 0;
+	int rc = STORE_OK, step;
+	while (rc == STORE_OK && (step = sqlite3_step(w->dead_list)) == SQLITE_ROW) {
+		if (n++ == max) {
+			*more_r = true;
+			break;
+		}
+		int64_t id = sqlite3_column_int64(w->dead_list, 0);
+		sqlite3_bind_int64(w->del, 1, id);
+		if ((rc = step_done(w, w->del, "purge")) == STORE_OK) {
+			sqlite3_bind_int64(w->dead_del, 1, id);
+			rc = step_done(w, w->dead_del, "purge");
+		}
+	}
+	if (rc == STORE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = dbfail(w, "purge");
+	sqlite3_reset(w->dead_list);
+	if (rc == STORE_OK && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = dbfail(w, "commit");
+	if (rc < 0) {
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		*more_r = false;
+		return rc;
+	}
+	w->dead = *more_r ? int_query(w, "SELECT count(*) FROM dead", 0) : 0;
+	return STORE_OK;
 }
 
 int index_writer_repair(struct index_writer *w, int64_t *stale_r, int64_t *missing_r)
 {
 	*stale_r = *missing_r = 0;
+	/* Rows of deleted blobs waiting for their purge are not damage. */
+	bool more = true;
+	while (more) {
+		int rc = index_writer_purge(w, 1024, &more);
+		if (rc < 0)
+			return rc;
+	}
 	if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return dbfail(w, "begin");
 	int rc = exec(w, "DELETE FROM fts WHERE rowid IN (SELECT id FROM fts_docsize"

@@ -298,8 +298,16 @@ void index_writer_release_memory(struct index_writer *w);
 /* Indexes at most max blobs above upto in one transaction; *more_r: some
  * are left. */
 int index_writer_run(struct index_writer *w, unsigned max, bool *more_r);
-/* Removes the rows of deleted blobs (ids never come back). */
+/* Deleted blobs (ids never come back): their rows are only listed here,
+ * in table dead, and removed by index_writer_purge later, when the server
+ * is quiet: an FTS5 delete costs as much as the insert (the row's text is
+ * tokenized again), and the stale rows cannot match, as a search keeps
+ * only index rows whose blob has a message. */
 int index_writer_forget(struct index_writer *w, const int64_t *ids, size_t n);
+/* Rows listed dead and not yet purged (as this writer counted them). */
+int64_t index_writer_dead(const struct index_writer *w);
+/* Removes at most max of them in one transaction; *more_r: some are left. */
+int index_writer_purge(struct index_writer *w, unsigned max, bool *more_r);
 /* For the consistency check: rows without a blob removed, and upto moved
  * below any blob missing from the index. *stale_r, *missing_r: counts. */
 int index_writer_repair(struct index_writer *w, int64_t *stale_r, int64_t *missing_r);

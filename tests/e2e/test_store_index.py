@@ -1,7 +1,7 @@
 """The search index against the real server: messages delivered over LMTP
 are indexed in the background (index.db catches up with no search asking
 for it), a search right after a burst finds every message, and expunged
-messages leave the index."""
+messages are never found and leave the index once the server is quiet."""
 import os
 import smtplib
 import sqlite3
@@ -69,6 +69,10 @@ class StoreIndex(unittest.TestCase):
         c.ok("SELECT INBOX")
         c.ok("STORE 1:150 +FLAGS.SILENT (\\Deleted)")
         c.ok("EXPUNGE")
+        # Their rows leave the index when the server is quiet; until then
+        # a search must not find them either.
+        self.assertEqual(search_nums(c.ok("SEARCH BODY bgword000")), [])
+        self.assertEqual(len(search_nums(c.ok("SEARCH BODY common"))), 150)
         deadline = time.time() + 30
         while index_state(self.srv)[3] != 150 and time.time() < deadline:
             time.sleep(0.1)
