@@ -201,6 +201,30 @@ class Pop3(unittest.TestCase):
         self.assertEqual(p.stat()[0], 1)
         p.quit()
 
+    def test_expunge_during_a_run_of_retrs(self):
+        # RETRs read from a snapshot taken at the first one and kept a
+        # fraction of a second: a message expunged meanwhile may still come
+        # whole, as it was; once the snapshot is let go, it is reported
+        # deleted, and the session goes on.
+        for n in (1, 2, 3):
+            self.deliver(message(n))
+        p = self.pop()
+        self.assertIn(b"Subject: test 3", b"\r\n".join(p.retr(3)[1]))
+        i = self.imap()
+        i.select("INBOX")
+        i.store("1:2", "+FLAGS", "\\Deleted")
+        i.expunge()
+        try:
+            self.assertEqual(b"\r\n".join(p.retr(1)[1]) + b"\r\n", message(1))
+        except poplib.error_proto as e:
+            self.assertIn("deleted by another session", str(e))
+        time.sleep(0.6)
+        with self.assertRaisesRegex(poplib.error_proto, "deleted by another session"):
+            p.retr(2)
+        self.assertIn(b"Subject: test 3", b"\r\n".join(p.retr(3)[1]))
+        p.quit()
+        i.logout()
+
     def test_pop3_delete_is_gone_for_imap(self):
         self.deliver(message(1))
         self.deliver(message(2))
