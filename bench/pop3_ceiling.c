@@ -9,8 +9,8 @@
  *
  *   pop3_ceiling -p PORT -C CORPUS_DIR -n COUNT
  *
- * Listens on 127.0.0.1:PORT, serves one connection, exits after QUIT, or
- * after 600 s whatever happens.
+ * Listens on 127.0.0.1:PORT and serves one connection after another until
+ * it is killed, or for 600 s at most.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -92,9 +92,56 @@ static void send_all(int fd, const char *p, size_t len)
 	while (len > 0) {
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 		if (w <= 0)
-			exit(0);
+			return;   /* the client went: the next read says so */
 		p += w;
 		len -= (size_t)w;
+	}
+}
+
+/* One POP3 session on c, until QUIT or the client goes. */
+static void serve(int c, const struct msg *msgs, int n, const char *uidl, size_t uidl_len)
+{
+	int one = 1;
+	char line[64];
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	send_all(c, "+OK ready\r\n", 11);
+
+	static char buf[65536];
+	size_t have = 0;
+	for (;;) {
+		ssize_t r = read(c, buf + have, sizeof(buf) - have);
+		if (r <= 0)
+			return;
+		have += (size_t)r;
+		char *nl;
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			size_t ll = (size_t)(nl - buf) + 1;
+			*nl = '\0';
+			if (strncasecmp(buf, "RETR ", 5) == 0) {
+				int i = atoi(buf + 5);
+				if (i >= 1 && i <= n)
+					send_all(c, msgs[i - 1].data, msgs[i - 1].len);
+				else
+					send_all(c, "-ERR No such message\r\n", 22);
+			} else if (strncasecmp(buf, "STAT", 4) == 0) {
+				size_t total = 0;
+				for (int i = 0; i < n; i++)
+					total += msgs[i].len;
+				int l = snprintf(line, sizeof(line), "+OK %d %zu\r\n", n, total);
+				send_all(c, line, (size_t)l);
+			} else if (strncasecmp(buf, "UIDL", 4) == 0) {
+				send_all(c, uidl, uidl_len);
+			} else if (strncasecmp(buf, "QUIT", 4) == 0) {
+				send_all(c, "+OK bye\r\n", 9);
+				return;
+			} else {
+				send_all(c, "+OK\r\n", 5);
+			}
+			memmove(buf, buf + ll, have - ll);
+			have -= ll;
+		}
+		if (have == sizeof(buf))
+			die("command line too long");
 	}
 }
 
@@ -146,48 +193,11 @@ int main(int argc, char **argv)
 		die("cannot listen on port %d", port);
 	printf("ready\n");
 	fflush(stdout);
-	int c = accept(ls, NULL, NULL);
-	if (c < 0)
-		die("accept failed");
-	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	send_all(c, "+OK ready\r\n", 11);
-
-	static char buf[65536];
-	size_t have = 0;
 	for (;;) {
-		ssize_t r = read(c, buf + have, sizeof(buf) - have);
-		if (r <= 0)
-			return 0;
-		have += (size_t)r;
-		char *nl;
-		while ((nl = memchr(buf, '\n', have)) != NULL) {
-			size_t ll = (size_t)(nl - buf) + 1;
-			*nl = '\0';
-			if (strncasecmp(buf, "RETR ", 5) == 0) {
-				int i = atoi(buf + 5);
-				if (i >= 1 && i <= n)
-					send_all(c, msgs[i - 1].data, msgs[i - 1].len);
-				else
-					send_all(c, "-ERR No such message\r\n", 22);
-			} else if (strncasecmp(buf, "STAT", 4) == 0) {
-				size_t total = 0;
-				for (int i = 0; i < n; i++)
-					total += msgs[i].len;
-				int l = snprintf(line, sizeof(line), "+OK %d %zu\r\n", n, total);
-				send_all(c, line, (size_t)l);
-			} else if (strncasecmp(buf, "UIDL", 4) == 0) {
-				send_all(c, uidl, uidl_len);
-			} else if (strncasecmp(buf, "QUIT", 4) == 0) {
-				send_all(c, "+OK bye\r\n", 9);
-				close(c);
-				return 0;
-			} else {
-				send_all(c, "+OK\r\n", 5);
-			}
-			memmove(buf, buf + ll, have - ll);
-			have -= ll;
-		}
-		if (have == sizeof(buf))
-			die("command line too long");
+		int c = accept(ls, NULL, NULL);
+		if (c < 0)
+			die("accept failed");
+		serve(c, msgs, n, uidl, uidl_len);
+		close(c);
 	}
 }
