@@ -397,7 +397,7 @@ int index_writer_purge(struct index_writer *w, unsigned max, bool *more_r)
 	unsigned n = 0;
 	int rc = STORE_OK, step;
 	while (rc == STORE_OK && (step = sqlite3_step(w->dead_list)) == SQLITE_ROW) {
-		if (n++ == max) {
+		if (n++ == max || (w->yields && index_urgent > 0)) {
 			*more_r = true;
 			break;
 		}

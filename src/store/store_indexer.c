@@ -40,7 +40,7 @@
  * has been quiet RELEASE_AFTER_S, a chunk per transaction; a user with
  * more than DEAD_MAX waiting has a chunk purged after each of its jobs,
  * so a server never quiet still keeps its indexes in bounds. */
-#define PURGE_CHUNK 256
+#define PURGE_CHUNK 64
 #define DEAD_MAX 4096
 #define NICE 19
 
@@ -130,6 +130,8 @@ static void purge_kept(void)
 		while (more) {
 			if (index_writer_purge(kept[i].w, PURGE_CHUNK, &more) < 0)
 				break;
+			if (more && index_urgent > 0)
+				usleep(1000);   /* let the searching thread have the lock */
 			pthread_mutex_lock(&lock);
 			bool waiting = head != NULL || stopping;
 			pthread_mutex_unlock(&lock);
@@ -165,9 +167,9 @@ static void *indexer_main(void *arg)
 				if (holding) {
 					purge_kept();
 					release_kept();
-				}
-				else
+				} else {
 					close_kept(time(NULL) - WRITER_IDLE_S);
+				}
 				holding = false;
 				pthread_mutex_lock(&lock);
 			}

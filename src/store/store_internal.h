@@ -306,7 +306,8 @@ int index_writer_run(struct index_writer *w, unsigned max, bool *more_r);
 int index_writer_forget(struct index_writer *w, const int64_t *ids, size_t n);
 /* Rows listed dead and not yet purged (as this writer counted them). */
 int64_t index_writer_dead(const struct index_writer *w);
-/* Removes at most max of them in one transaction; *more_r: some are left. */
+/* Removes at most max of them in one transaction (fewer, for a writer
+ * that yields, while index_urgent > 0); *more_r: some are left. */
 int index_writer_purge(struct index_writer *w, unsigned max, bool *more_r);
 /* For the consistency check: rows without a blob removed, and upto moved
  * below any blob missing from the index. *stale_r, *missing_r: counts. */
