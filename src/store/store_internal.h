@@ -172,6 +172,12 @@ int mailbox_insert(struct store_user *u, const char *name, unsigned special_use,
 /* store_view.c */
 struct view *view_get(struct store_user *u, int64_t id);
 void view_release(struct view *v);
+/* Writes \Recent claims made in memory to store.db in a transaction of
+ * their own, for the last handle on v before it goes: a view freed with
+ * them unsaved would give the same messages as \Recent to the next
+ * session. Best effort: nothing while another handle's transaction is
+ * open or watchers are being called. */
+int view_save_recent(struct store_user *u, struct view *v);
 void view_free(struct view *v);
 size_t view_index(const struct view *v, uint32_t uid);   /* first >= uid */
 void view_note_added(struct view *v, struct store_user *origin, const struct store_msg *m);

@@ -23,7 +23,8 @@ bool store_uidset_has(const struct store_uidset *set, uint32_t uid)
 /* Gives this handle the messages nobody has claimed as \Recent yet.
  * Every session of a user runs on one thread and shares the view, so the
  * claim is made there, in memory; store.db gets it with the next change
- * to the mailbox (store_view.c). A crash before that only makes those
+ * to the mailbox, or when the view's last handle closes (store_view.c).
+ * A crash before that only makes those
  * messages \Recent once more: \Recent is best effort (and gone from
  * IMAP4rev2). */
 static void claim_recent(struct store_mailbox *mb)
@@ -85,6 +86,8 @@ void store_mailbox_close(struct store_mailbox **mbp)
 		}
 	}
 	snapshot_close(mb);
+	if (mb->v->handles == 1)
+		view_save_recent(mb->user, mb->v);
 	view_release(mb->v);
 	free(mb->recent);
 	free(mb);

@@ -285,6 +285,22 @@ static int recent_save(struct store_user *u, struct view *v)
 	return STORE_OK;
 }
 
+int view_save_recent(struct store_user *u, struct view *v)
+{
+	struct store_account *acct = u->acct;
+	if (v->recent_uid <= v->recent_saved || acct->notifying ||
+	    (acct->txn_depth > 0 && acct->txn_owner != u))
+		return STORE_OK;
+	int rc = txn_begin(u);
+	if (rc < 0)
+		return rc;
+	if ((rc = recent_save(u, v)) < 0) {
+		txn_rollback(u);
+		return rc;
+	}
+	return txn_commit(u);
+}
+
 int mailbox_bump_modseq(struct store_user *u, struct view *v, uint64_t *modseq_r)
 {
 	sqlite3_stmt *s = stmt(u->acct, ST_MB_BUMP);

@@ -539,6 +539,16 @@ static void recent_goes_to_first_session(void **state)
 	assert_int_equal(st.recent, 0);
 	store_mailbox_close(&a);
 	store_mailbox_close(&b);
+	/* Every session gone and the user's store closed: a later session
+	 * is still not told they are recent (RFC 3501 2.3.2). */
+	const char *dir = f->dir, *err;
+	store_user_close(&f->u);
+	assert_int_equal(store_user_open(dir, "bob", NULL, &f->u, &err), STORE_OK);
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", STORE_OPEN_RECENT, &a), STORE_OK);
+	assert_int_equal(store_mailbox_claim_recent(a), 0);
+	assert_false(store_msg_recent(a, 1));
+	assert_false(store_msg_recent(a, 2));
+	store_mailbox_close(&a);
 }
 
 static void deliver_goes_to_inbox(void **state)
