@@ -274,6 +274,7 @@ void accounts_close(struct accounts **accp)
 	struct accounts *acc = *accp;
 	if (acc == NULL)
 		return;
+	sqlite3_finalize(acc->by_id);
 	sqlite3_close_v2(acc->db);
 	free(acc);
 	*accp = NULL;

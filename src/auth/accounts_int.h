@@ -11,6 +11,8 @@
 
 struct accounts {
 	sqlite3 *db;
+	/* Kept prepared: read at every APPEND and delivery (quota limits). */
+	sqlite3_stmt *by_id;
 };
 
 /* Format a message into this thread's error buffer, point *error_r at it and

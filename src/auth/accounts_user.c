@@ -32,7 +32,12 @@ static int get_one(struct accounts *acc, struct arena *a, sqlite3_stmt *stmt,
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		row_to_account(stmt, a, out);
-	sqlite3_finalize(stmt);
+	if (stmt == acc->by_id) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	} else {
+		sqlite3_finalize(stmt);
+	}
 	if (rc == SQLITE_ROW)
 		return ACCOUNTS_OK;
 	if (rc == SQLITE_DONE)
@@ -59,10 +64,12 @@ int accounts_user_get_by_id(struct accounts *acc, struct arena *a, int64_t id,
 {
 	char what[32];
 	snprintf(what, sizeof(what), "with id %lld", (long long)id);
-	return get_one(acc, a,
-	               acc_prepare(acc, error_r,
-	                           "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?", "i", id),
-	               out, what, error_r);
+	if (acc->by_id == NULL &&
+	    sqlite3_prepare_v3(acc->db, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &acc->by_id, NULL) != SQLITE_OK)
+		return acc_db_fail(acc, error_r, "prepare");
+	sqlite3_bind_int64(acc->by_id, 1, id);
+	return get_one(acc, a, acc->by_id, out, what, error_r);
 }
 
 int accounts_user_list(struct accounts *acc, struct arena *a, struct account **list_r,

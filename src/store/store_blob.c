@@ -183,9 +183,8 @@ int blob_install(struct store_user *u, const char *tmp_path, const char *data,
 int blob_collect_unused(struct store_user *u)
 {
 	struct store_account *acct = u->acct;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(acct->db, "SELECT id, hash, inline FROM blob WHERE refs <= 0", -1,
-	                       &s, NULL) != SQLITE_OK)
+	sqlite3_stmt *s = stmt(acct, ST_BLOB_UNUSED);
+	if (s == NULL)
 		return store_dbfail(u, "collect");
 	int rc = STORE_OK;
 	while (rc == STORE_OK && sqlite3_step(s) == SQLITE_ROW) {
@@ -222,7 +221,7 @@ int blob_collect_unused(struct store_user *u)
 		if (rc == STORE_OK)
 			PUSH(acct->gone, acct->n_gone, acct->cap_gone, id);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc == STORE_OK ? STORE_OK : store_dbfail(u, "collect");
 }
 

@@ -107,6 +107,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BLOB_GET_REFS] = "SELECT refs, hash FROM blob WHERE id = ?1",
 	[ST_BLOB_DELETE] = "DELETE FROM blob WHERE id = ?1",
 	[ST_BLOB_FILE_BY_HASH] = "SELECT id FROM blob WHERE hash = ?1 AND inline = 0",
+	[ST_BLOB_UNUSED] = "SELECT id, hash, inline FROM blob WHERE refs <= 0",
 	[ST_DATA_INSERT] = "INSERT INTO blob_data(id, data) VALUES (?1, ?2)",
 	[ST_MSG_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM message m"
 	                " JOIN blob b ON b.id = m.blob_id LEFT JOIN blob_data d ON d.id = b.id"
