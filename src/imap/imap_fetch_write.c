@@ -144,25 +144,14 @@ static int build(struct fetch_ctx *f, const struct mime_message *m, struct buf *
 	if (flags)
 		imap_fmt_kw_load(s, &kw);
 	/* "* n FETCH (UID u FLAGS (...)" formatted in place. */
-	size_t room = 32 + 16 + (flags ? imap_fmt_flags_room(&kw, in->keywords) : 0);
+	size_t room = IMAP_FMT_FETCH_HEAD_ROOM + (flags ? imap_fmt_flags_room(&kw, in->keywords) : 0);
 	char *p0 = buf_reserve(b, room), *p = p0;
 	if (p == NULL)
 		return -1;
-	p = imap_fmt_mem(p, "* ", 2);
-	p = imap_fmt_u32(p, f->seqs[f->info_i]);
-	p = imap_fmt_mem(p, " FETCH (", 8);
-	const char *sp = "";
-	if ((items & IMAP_FETCH_UID) || f->uid_cmd) {
-		p = imap_fmt_mem(p, "UID ", 4);
-		p = imap_fmt_u32(p, in->uid);
-		sp = " ";
-	}
-	if (flags) {
-		p = imap_fmt_mem(p, sp, strlen(sp));
-		p = imap_fmt_mem(p, "FLAGS ", 6);
-		p = imap_fmt_flags(p, &kw, in->flags, in->keywords, imap_fmt_recent(s, in->uid));
-		sp = " ";
-	}
+	const char *sp;
+	p = imap_fmt_fetch_head(p, s, &kw, f->seqs[f->info_i], in->uid,
+	                        (items & IMAP_FETCH_UID) || f->uid_cmd, flags, in->flags,
+	                        in->keywords, &sp);
 	buf_commit(b, (size_t)(p - p0));
 	int rc = 0;
 	if (items & IMAP_FETCH_INTERNALDATE) {

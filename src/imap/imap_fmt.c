@@ -116,3 +116,26 @@ bool imap_fmt_recent(struct imap_session *s, uint32_t uid)
 	return !(s->enabled & IMAP_ENABLED_REV2) && s->sel != NULL &&
 	       store_msg_recent(s->sel->mb, uid);
 }
+
+char *imap_fmt_fetch_head(char *p, struct imap_session *s, const struct imap_fmt_kw *kw,
+                          uint32_t seq, uint32_t uid, bool with_uid, bool flags,
+                          uint32_t msg_flags, uint64_t keywords, const char **sep_r)
+{
+	p = imap_fmt_mem(p, "* ", 2);
+	p = imap_fmt_u32(p, seq);
+	p = imap_fmt_mem(p, " FETCH (", 8);
+	const char *sep = "";
+	if (with_uid) {
+		p = imap_fmt_mem(p, "UID ", 4);
+		p = imap_fmt_u32(p, uid);
+		sep = " ";
+	}
+	if (flags) {
+		p = imap_fmt_mem(p, sep, strlen(sep));
+		p = imap_fmt_mem(p, "FLAGS ", 6);
+		p = imap_fmt_flags(p, kw, msg_flags, keywords, imap_fmt_recent(s, uid));
+		sep = " ";
+	}
+	*sep_r = sep;
+	return p;
+}

@@ -42,5 +42,14 @@ char *imap_fmt_flags(char *p, const struct imap_fmt_kw *kw, uint32_t flags, uint
                      bool recent);
 /* Whether the session shows \Recent on this message (IMAP4rev1 only). */
 bool imap_fmt_recent(struct imap_session *s, uint32_t uid);
+/* "* seq FETCH (" then "UID u" when with_uid and "FLAGS (...)" when
+ * flags, space-separated: the head both FETCH and unsolicited flag
+ * answers start with. Room: IMAP_FMT_FETCH_HEAD_ROOM, plus
+ * imap_fmt_flags_room() with flags. *sep_r: what the next item needs
+ * before it ("" or " "). */
+#define IMAP_FMT_FETCH_HEAD_ROOM (32 + 2 * IMAP_FMT_U64_MAX)
+char *imap_fmt_fetch_head(char *p, struct imap_session *s, const struct imap_fmt_kw *kw,
+                          uint32_t seq, uint32_t uid, bool with_uid, bool flags,
+                          uint32_t msg_flags, uint64_t keywords, const char **sep_r);
 
 #endif

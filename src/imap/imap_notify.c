@@ -165,25 +165,13 @@ static void send_new(struct imap_session *s, bool force)
 bool imap_untagged_fetch(struct imap_session *s, const struct imap_fmt_kw *kw, uint32_t seq,
                          const struct store_msg *m, bool uid, bool flags, bool modseq)
 {
-	size_t room = 64 + 2 * IMAP_FMT_U64_MAX + (flags ? imap_fmt_flags_room(kw, m->keywords) : 0);
+	size_t room = IMAP_FMT_FETCH_HEAD_ROOM + 32 + IMAP_FMT_U64_MAX +
+	              (flags ? imap_fmt_flags_room(kw, m->keywords) : 0);
 	char *p0 = conn_reserve(s->c, room), *p = p0;
 	if (p == NULL)
 		return false;
-	p = imap_fmt_mem(p, "* ", 2);
-	p = imap_fmt_u32(p, seq);
-	p = imap_fmt_mem(p, " FETCH (", 8);
-	const char *sep = "";
-	if (uid) {
-		p = imap_fmt_mem(p, "UID ", 4);
-		p = imap_fmt_u32(p, m->uid);
-		sep = " ";
-	}
-	if (flags) {
-		p = imap_fmt_mem(p, sep, strlen(sep));
-		p = imap_fmt_mem(p, "FLAGS ", 6);
-		p = imap_fmt_flags(p, kw, m->flags, m->keywords, imap_fmt_recent(s, m->uid));
-		sep = " ";
-	}
+	const char *sep;
+	p = imap_fmt_fetch_head(p, s, kw, seq, m->uid, uid, flags, m->flags, m->keywords, &sep);
 	if (modseq) {
 		p = imap_fmt_mem(p, sep, strlen(sep));
 		p = imap_fmt_mem(p, "MODSEQ (", 8);
