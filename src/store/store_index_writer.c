@@ -175,7 +175,8 @@ static int open_db(struct index_writer *w)
 	/* Derived data: NORMAL syncs nothing at commit in WAL mode. */
 	if ((rc = exec(w, "PRAGMA journal_mode = WAL")) < 0 ||
 	    (rc = exec(w, "PRAGMA synchronous = NORMAL")) < 0 ||
-	    (rc = exec(w, "PRAGMA cache_size = -4000")) < 0)
+	    (rc = exec(w, "PRAGMA cache_size = -4000")) < 0 ||
+	    (rc = exec(w, "PRAGMA secure_delete = FAST")) < 0)
 		return rc;
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(w->db, "ATTACH ?1 AS st", -1, &s, NULL) != SQLITE_OK)

@@ -246,7 +246,8 @@ int schema_open(struct store_account *acct, const char **error_r)
 	    exec(acct->db, "PRAGMA synchronous = FULL") < 0 ||
 	    exec(acct->db, "PRAGMA foreign_keys = ON") < 0 ||
 	    exec(acct->db, "PRAGMA cache_size = -16000") < 0 ||
-	    exec(acct->db, "PRAGMA mmap_size = " STORE_MMAP_SIZE) < 0) {
+	    exec(acct->db, "PRAGMA mmap_size = " STORE_MMAP_SIZE) < 0 ||
+	    exec(acct->db, "PRAGMA secure_delete = FAST") < 0) {
 		*error_r = "cannot configure store.db";
 		return -1;
 	}
