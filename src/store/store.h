@@ -228,6 +228,8 @@ struct store_msg {
 	uint64_t keywords;    /* bit i = keyword i of the mailbox */
 	uint64_t modseq;
 	uint64_t size;
+	int64_t day;          /* start of the internal date's day in its zone
+	                         (date_day_start): SINCE, BEFORE, ON */
 };
 
 enum store_open_flags {

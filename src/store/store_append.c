@@ -180,9 +180,10 @@ int quota_add(struct store_user *u, int64_t bytes, int64_t n)
 	return sqlite3_step(s) == SQLITE_DONE ? STORE_OK : store_dbfail(u, "quota");
 }
 
-int msg_insert(struct store_user *u, int64_t mailbox_id, const struct store_msg *m,
+int msg_insert(struct store_user *u, int64_t mailbox_id, struct store_msg *m,
                int64_t blob_id, int64_t date, int tz)
 {
+	m->day = (int64_t)date_day_start((time_t)date, tz);
 	sqlite3_stmt *s = stmt(u->acct, ST_MSG_INSERT);
 	if (s == NULL)
 		return store_dbfail(u, "insert");
@@ -195,7 +196,7 @@ int msg_insert(struct store_user *u, int64_t mailbox_id, const struct store_msg 
 	sqlite3_bind_int64(s, 7, (int64_t)m->size);
 	sqlite3_bind_int64(s, 8, date);
 	sqlite3_bind_int(s, 9, tz);
-	sqlite3_bind_int64(s, 10, (int64_t)date_day_start((time_t)date, tz));
+	sqlite3_bind_int64(s, 10, m->day);
 	return sqlite3_step(s) == SQLITE_DONE ? STORE_OK : store_dbfail(u, "insert");
 }
 

@@ -216,7 +216,7 @@ int dest_reserve(struct store_user *u, struct dest *d, uint32_t count, uint32_t 
 /* store_append.c */
 int quota_check(struct store_user *u, uint64_t bytes, uint64_t n);
 int quota_add(struct store_user *u, int64_t bytes, int64_t n);
-int msg_insert(struct store_user *u, int64_t mailbox_id, const struct store_msg *m,
+int msg_insert(struct store_user *u, int64_t mailbox_id, struct store_msg *m,
                int64_t blob_id, int64_t date, int tz);
 
 /* store_flags.c: removes message rows (tombstones at modseq, blob refs,

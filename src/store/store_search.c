@@ -330,6 +330,29 @@ static void translate(struct query *q, const struct store_search *k, struct aren
 	}
 }
 
+/* A positive text criterion at the top of the AND chain: the query is
+ * planned from the index's few blob ids (message_blob holds blob_id,
+ * mailbox_id and uid) rather than as a scan of the mailbox checking each
+ * message against the id list. Mirrors translate(): these keys become
+ * "m.blob_id IN (...)". */
+static bool index_drives(const struct store_search *k)
+{
+	switch (k->key) {
+	case STORE_SK_FROM: case STORE_SK_TO: case STORE_SK_CC: case STORE_SK_BCC:
+	case STORE_SK_SUBJECT: case STORE_SK_BODY: case STORE_SK_TEXT:
+		return k->u.str[0] != '\0';
+	case STORE_SK_HEADER:
+		return true;
+	case STORE_SK_AND:
+		for (const struct store_search *c = k->kids; c != NULL; c = c->next)
+			if (index_drives(c))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
 /* ---- keys the view answers alone ---- */
 
 /* Flags, keywords, sizes, UIDs, modseq and \Recent are all in the view:
@@ -342,6 +365,7 @@ static bool view_answers(const struct store_search *k)
 	case STORE_SK_KEYWORD: case STORE_SK_UNKEYWORD:
 	case STORE_SK_RECENT: case STORE_SK_OLD: case STORE_SK_NEW:
 	case STORE_SK_LARGER: case STORE_SK_SMALLER: case STORE_SK_UID: case STORE_SK_MODSEQ:
+	case STORE_SK_BEFORE: case STORE_SK_ON: case STORE_SK_SINCE:
 		return true;
 	case STORE_SK_AND: case STORE_SK_OR: case STORE_SK_NOT:
 		for (const struct store_search *c = k->kids; c != NULL; c = c->next)
@@ -387,6 +411,9 @@ static bool view_match(struct store_mailbox *mb, const struct store_search *k,
 	case STORE_SK_SMALLER: return m->size < k->u.num;
 	case STORE_SK_UID: return store_uidset_has(&k->u.set, m->uid);
 	case STORE_SK_MODSEQ: return m->modseq >= k->u.num;
+	case STORE_SK_BEFORE: return m->day < (int64_t)k->u.num;
+	case STORE_SK_ON: return m->day == (int64_t)k->u.num;
+	case STORE_SK_SINCE: return m->day >= (int64_t)k->u.num;
 	default: return false;
 	}
 }
@@ -422,9 +449,11 @@ int store_search(struct store_mailbox *mb, const struct store_search *k, struct 
 	/* The blob row is joined only for the Date: keys. */
 	char *where = arena_strdup(a, buf_ptr(&q->sql));
 	buf_reset(&q->sql, 0);
-	emit(q, q->need_blob ? "SELECT m.uid FROM message m JOIN blob b ON b.id = m.blob_id"
-	                       " WHERE m.mailbox_id = ?1 AND " :
-	                       "SELECT m.uid FROM message m WHERE m.mailbox_id = ?1 AND ");
+	emit(q, "SELECT m.uid FROM message m");
+	if (index_drives(k))
+		emit(q, " INDEXED BY message_blob");
+	emit(q, q->need_blob ? " JOIN blob b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND " :
+	                       " WHERE m.mailbox_id = ?1 AND ");
 	emit(q, where);
 	sqlite3_stmt *s = NULL;
 	bool owned = false;

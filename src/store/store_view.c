@@ -90,6 +90,7 @@ static void read_msg(sqlite3_stmt *s, struct store_msg *m)
 	m->keywords = (uint64_t)sqlite3_column_int64(s, 2);
 	m->modseq = (uint64_t)sqlite3_column_int64(s, 3);
 	m->size = (uint64_t)sqlite3_column_int64(s, 4);
+	m->day = sqlite3_column_int64(s, 5);
 }
 
 int view_reload(struct store_user *u, struct view *v)
@@ -100,8 +101,9 @@ int view_reload(struct store_user *u, struct view *v)
 	if ((rc = keywords_load(u, v)) < 0)
 		return rc;
 	bool owned;
-	sqlite3_stmt *s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size"
-	                              " FROM message WHERE mailbox_id = ?1 ORDER BY uid", &owned);
+	sqlite3_stmt *s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size,"
+	                              " internal_day FROM message WHERE mailbox_id = ?1"
+	                              " ORDER BY uid", &owned);
 	if (s == NULL)
 		return store_dbfail(u, "load");
 	sqlite3_bind_int64(s, 1, v->id);
@@ -357,7 +359,8 @@ int view_refresh(struct store_user *u, struct view *v, struct store_user *origin
 	stmt_release(s, owned);
 	view_expunge_sorted(v, origin, gone, n);
 	free(gone);
-	s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size FROM message"
+	s = stmt_cached(u->acct, "SELECT uid, flags, keywords, modseq, size, internal_day"
+	                " FROM message"
 	                " WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid", &owned);
 	if (s == NULL)
 		return store_dbfail(u, "refresh");

@@ -202,6 +202,60 @@ static void body_and_text_keys(void **state)
 	assert_str(key_str(f, STORE_SK_BODY, "nowhere-to-be-found"), "");
 }
 
+/* Appends msg to mailbox with an internal date in a zone (minutes east). */
+static uint32_t append_dated(struct fx *f, const char *mailbox, const char *msg, int64_t date,
+                             int tz)
+{
+	struct store_append *ap;
+	assert_int_equal(store_append_begin(f->u, mailbox, 0, &ap), STORE_OK);
+	assert_int_equal(store_append_write(ap, msg, strlen(msg)), STORE_OK);
+	struct store_append_opts o = { .internal_date = date, .internal_tz = tz };
+	uint32_t uid;
+	assert_int_equal(store_append_commit(ap, &o, NULL, &uid), STORE_OK);
+	return uid;
+}
+
+/* SINCE/BEFORE/ON are answered from the open mailbox's message list:
+ * a message it learns of by APPEND or COPY while open has its day too,
+ * counted in the internal date's own zone; with a text key the same
+ * dates go through SQL and must agree. */
+static void date_keys_of_new_messages(void **state)
+{
+	struct fx *f = *state;
+	/* 2026-03-11 04:30 UTC is 23:30 on the 10th at -0500. */
+	uint32_t uid = append_dated(f, "INBOX", "Subject: late night\r\n\r\nzorbing\r\n",
+	                            1773203400, -300);
+	assert_int_equal(uid, 4);
+	assert_str(key_num(f, STORE_SK_ON, day("10-Mar-2026")), "2,4");
+	assert_str(key_num(f, STORE_SK_ON, day("11-Mar-2026")), "");
+	assert_str(key_num(f, STORE_SK_BEFORE, day("11-Mar-2026")), "1,2,4");
+	assert_str(key_num(f, STORE_SK_SINCE, day("11-Mar-2026")), "3");
+	struct store_search on = { .key = STORE_SK_ON, .u.num = day("10-Mar-2026") };
+	struct store_search text = { .key = STORE_SK_BODY, .u.str = "zorbing", .next = &on };
+	struct store_search and = { .key = STORE_SK_AND, .kids = &text };
+	assert_str(run(f, &and), "4");
+	on.u.num = day("11-Mar-2026");
+	assert_str(run(f, &and), "");
+
+	assert_int_equal(store_mailbox_create(f->u, "Kept", 0), STORE_OK);
+	struct store_mailbox *arch;
+	assert_int_equal(store_mailbox_open(f->u, "Kept", 0, &arch), STORE_OK);
+	struct store_range r = { 4, 4 };
+	struct store_uidset set = { 1, &r };
+	struct store_copy_result res;
+	assert_int_equal(store_copy(f->mb, &set, "Kept", false, f->a, &res), STORE_OK);
+	uint32_t *uids;
+	size_t n;
+	struct store_search q = { .key = STORE_SK_ON, .u.num = day("10-Mar-2026") };
+	assert_int_equal(store_search(arch, &q, f->a, &uids, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], res.dst_uids[0]);
+	q.u.num = day("11-Mar-2026");
+	assert_int_equal(store_search(arch, &q, f->a, &uids, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	store_mailbox_close(&arch);
+}
+
 static void boolean_combinations(void **state)
 {
 	struct fx *f = *state;
@@ -245,11 +299,13 @@ int main(void)
 		T(body_and_text_keys),
 		T(boolean_combinations),
 		T(search_sees_changes),
+		T(date_keys_of_new_messages),
 #define I(x) cmocka_unit_test_setup_teardown(x, setup_indexed, teardown)
 		I(header_and_address_keys),
 		I(body_and_text_keys),
 		I(boolean_combinations),
 		I(search_sees_changes),
+		I(date_keys_of_new_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
