@@ -23,17 +23,31 @@
 
 #define TRIGRAM_MAX 16     /* bytes of one folded trigram (3 code points) */
 
+/* The searchable columns of the tail's messages, kept between searches:
+ * a client that searches again (a phone refreshing a filter) would parse
+ * every unindexed message again, and a TEXT search asks for several
+ * columns of one message in a row. As many as the tail can hold, within
+ * a byte budget (the newest entry is kept even if alone above it). */
+#define TAIL_CACHE_N SEARCH_TAIL_MAX
+#define TAIL_CACHE_BYTES (512 * 1024)
+
+enum { COL_FROM, COL_TO, COL_CC, COL_BCC, COL_SUBJECT, COL_HEADERS, COL_BODY, COL_N };
+
+struct tail_entry {
+	int64_t blob_id;
+	char *mem;                  /* the columns, one allocation */
+	size_t bytes;
+	const char *col[COL_N];     /* NULL: the message has no such text */
+};
+
 struct search_tail {
 	sqlite3 *db;
 	fts5_tokenizer api;
 	Fts5Tokenizer *tok;
 	bool tried;
-	/* The last message summarized: a TEXT search asks for several of its
-	 * columns in a row. */
-	int64_t blob_id;
-	struct arena *a;
-	struct store_summary sum;
-	bool have;
+	struct arena *a;            /* scratch for one summary */
+	struct tail_entry cache[TAIL_CACHE_N];   /* a ring, oldest at head */
+	size_t head, n, bytes;
 };
 
 /* A needle's trigrams: counted first, then stored. */
@@ -158,16 +172,59 @@ static bool trigram_has(struct search_tail *t, const struct trigrams *g, const c
 	return sc.found;
 }
 
-/* Summary of the blob (args blob_id, hash, size, inline, data at 0..4),
- * as the indexer makes its row. NULL: unreadable (the index has an empty
- * row for it too). */
-static const struct store_summary *summary_of(struct search_tail *t, struct store_account *acct,
-                                              sqlite3_value **v)
+static void cache_evict_oldest(struct search_tail *t)
+{
+	struct tail_entry *e = &t->cache[t->head];
+	t->bytes -= e->bytes;
+	free(e->mem);
+	memset(e, 0, sizeof(*e));
+	t->head = (t->head + 1) % TAIL_CACHE_N;
+	t->n--;
+}
+
+/* Copies the searchable columns of sum into the cache; returns the entry. */
+static const struct tail_entry *cache_add(struct search_tail *t, int64_t id,
+                                          const struct store_summary *sum)
+{
+	const char *src[COL_N] = { sum->from, sum->to, sum->cc, sum->bcc, sum->subject,
+	                           sum->headers, sum->text };
+	size_t len[COL_N], bytes = 0;
+	for (int i = 0; i < COL_N; i++) {
+		len[i] = src[i] != NULL ? strlen(src[i]) + 1 : 0;
+		bytes += len[i];
+	}
+	while (t->n > 0 && (t->n == TAIL_CACHE_N || t->bytes + bytes > TAIL_CACHE_BYTES))
+		cache_evict_oldest(t);
+	struct tail_entry *e = &t->cache[(t->head + t->n) % TAIL_CACHE_N];
+	e->blob_id = id;
+	e->mem = xmalloc(bytes > 0 ? bytes : 1);
+	e->bytes = bytes;
+	char *p = e->mem;
+	for (int i = 0; i < COL_N; i++) {
+		e->col[i] = NULL;
+		if (src[i] != NULL) {
+			memcpy(p, src[i], len[i]);
+			e->col[i] = p;
+			p += len[i];
+		}
+	}
+	t->n++;
+	t->bytes += bytes;
+	return e;
+}
+
+/* The columns of the blob (args blob_id, hash, size, inline, data at
+ * 0..4), as the indexer makes its row. NULL: unreadable (the index has an
+ * empty row for it too). */
+static const struct tail_entry *summary_of(struct search_tail *t, struct store_account *acct,
+                                           sqlite3_value **v)
 {
 	int64_t id = sqlite3_value_int64(v[0]);
-	if (t->have && t->blob_id == id)
-		return &t->sum;
-	t->have = false;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tail_entry *e = &t->cache[(t->head + i) % TAIL_CACHE_N];
+		if (e->blob_id == id)
+			return e;
+	}
 	if (t->a == NULL)
 		t->a = arena_new(64 * 1024);
 	arena_reset(t->a);
@@ -183,22 +240,22 @@ static const struct store_summary *summary_of(struct search_tail *t, struct stor
 	           blob_map_file(acct->dir, hash, (uint64_t)sqlite3_value_int64(v[2]), &b) < 0) {
 		return NULL;
 	}
-	memset(&t->sum, 0, sizeof(t->sum));
-	store_summarize(b.data != NULL ? b.data : "", b.len, t->a, &t->sum);
+	struct store_summary sum;
+	memset(&sum, 0, sizeof(sum));
+	store_summarize(b.data != NULL ? b.data : "", b.len, t->a, &sum);
 	body_release(&b);
-	t->blob_id = id;
-	t->have = true;
-	return &t->sum;
+	const struct tail_entry *e = cache_add(t, id, &sum);
+	arena_reset(t->a);
+	return e;
 }
 
-static const char *column(const struct store_summary *s, const char *name, size_t len)
+static const char *column(const struct tail_entry *e, const char *name, size_t len)
 {
-	static const char *const names[] = { "hfrom", "hto", "hcc", "hbcc", "subject", "headers",
-	                                     "body" };
-	const char *cols[] = { s->from, s->to, s->cc, s->bcc, s->subject, s->headers, s->text };
-	for (size_t i = 0; i < 7; i++)
+	static const char *const names[COL_N] = { "hfrom", "hto", "hcc", "hbcc", "subject",
+	                                          "headers", "body" };
+	for (size_t i = 0; i < COL_N; i++)
 		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
-			return cols[i];
+			return e->col[i];
 	return NULL;
 }
 
@@ -210,7 +267,7 @@ static void fn_tail_text(sqlite3_context *c, int argc, sqlite3_value **v)
 	struct search_tail *t = acct->tail;
 	const char *cols = (const char *)sqlite3_value_text(v[5]);
 	const char *needle = (const char *)sqlite3_value_text(v[6]);
-	const struct store_summary *s = summary_of(t, acct, v);
+	const struct tail_entry *s = summary_of(t, acct, v);
 	if (s == NULL || cols == NULL || needle == NULL) {
 		sqlite3_result_int(c, 0);
 		return;
@@ -235,11 +292,12 @@ static void fn_tail_text(sqlite3_context *c, int argc, sqlite3_value **v)
 static void fn_tail_header(sqlite3_context *c, int argc, sqlite3_value **v)
 {
 	struct store_account *acct = sqlite3_user_data(c);
-	const struct store_summary *s = summary_of(acct->tail, acct, v);
+	const struct tail_entry *s = summary_of(acct->tail, acct, v);
 	const char *field = (const char *)sqlite3_value_text(v[5]);
 	const char *needle = (const char *)sqlite3_value_text(v[6]);
-	sqlite3_result_int(c, s != NULL && s->headers != NULL && field != NULL && needle != NULL &&
-	                      search_header_has(s->headers, strlen(s->headers), field, needle));
+	const char *hdr = s != NULL ? s->col[COL_HEADERS] : NULL;
+	sqlite3_result_int(c, hdr != NULL && field != NULL && needle != NULL &&
+	                      search_header_has(hdr, strlen(hdr), field, needle));
 }
 
 int search_tail_register(struct store_account *acct)
@@ -263,6 +321,8 @@ void search_tail_free(struct store_account *acct)
 		return;
 	if (t->tok != NULL)
 		t->api.xDelete(t->tok);
+	while (t->n > 0)
+		cache_evict_oldest(t);
 	arena_free(&t->a);
 	free(t);
 	acct->tail = NULL;

@@ -256,6 +256,32 @@ static void date_keys_of_new_messages(void **state)
 	store_mailbox_close(&arch);
 }
 
+/* Messages not yet indexed are matched one by one, their text kept
+ * between searches within a byte budget: searching again, after more
+ * large messages pushed the first ones out, still finds each. */
+static void tail_matches_survive_eviction(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 12, FILL = 100 * 1024 };
+	char *msg = malloc(FILL + 256);
+	for (int i = 0; i < N; i++) {
+		int h = snprintf(msg, 256, "Subject: part %d\r\n\r\nmarker%02dx\r\n", i, i);
+		memset(msg + h, 'a' + i, FILL);
+		strcpy(msg + h + FILL, "\r\n");
+		append_dated(f, "INBOX", msg, 1775779200, 0);
+	}
+	free(msg);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < N; i++) {
+			char needle[16], want[8];
+			snprintf(needle, sizeof(needle), "marker%02dx", i);
+			snprintf(want, sizeof(want), "%d", 4 + i);
+			assert_str(key_str(f, STORE_SK_BODY, needle), want);
+		}
+		assert_str(key_str(f, STORE_SK_SUBJECT, "part 1"), "5,14,15");
+	}
+}
+
 static void boolean_combinations(void **state)
 {
 	struct fx *f = *state;
@@ -300,6 +326,7 @@ int main(void)
 		T(boolean_combinations),
 		T(search_sees_changes),
 		T(date_keys_of_new_messages),
+		T(tail_matches_survive_eviction),
 #define I(x) cmocka_unit_test_setup_teardown(x, setup_indexed, teardown)
 		I(header_and_address_keys),
 		I(body_and_text_keys),
