@@ -51,7 +51,7 @@ static const struct key_def keys[] = {
 	{ "lmtp_listen", T_LISTEN_UNIX, OFF(lmtp_listen), "", "127.0.0.1:10024", 0, 0,
 	  "LMTP, for an MTA delivering into mailkeep; also unix:/path." },
 	{ "workers", T_UINT, OFF(workers), "0", "0", 0, 256,
-	  "Event-loop threads; 0 = one per CPU core." },
+	  "Event-loop threads; 0 = two per CPU core." },
 	{ "user", T_STRING, OFF(user), "mailkeep", "", 0, 0,
 	  "Run as this user after binding the ports, when started as root; empty = stay." },
 	{ "plaintext_auth_networks", T_NETWORKS, OFF(plaintext_auth_networks), "", "", 0, 0,

@@ -50,7 +50,7 @@ struct config {
 	struct str_list submission_listen, submissions_listen;
 	struct str_list smtp_listen, lmtp_listen;
 
-	unsigned workers;         /* 0 = one per core; at most 256 */
+	unsigned workers;         /* 0 = two per core; at most 256 */
 	char *user;               /* run-as user when started as root; "" = none */
 	struct str_list plaintext_auth_networks;  /* CIDRs */
 
