@@ -273,7 +273,7 @@ static void tail_matches_survive_eviction(void **state)
 	free(msg);
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < N; i++) {
-			char needle[16], want[8];
+			char needle[32], want[16];
 			snprintf(needle, sizeof(needle), "marker%02dx", i);
 			snprintf(want, sizeof(want), "%d", 4 + i);
 			assert_str(key_str(f, STORE_SK_BODY, needle), want);
