@@ -355,9 +355,10 @@ static bool index_drives(const struct store_search *k)
 
 /* ---- keys the view answers alone ---- */
 
-/* Flags, keywords, sizes, UIDs, modseq and \Recent are all in the view:
- * a search made only of those (UNSEEN, FLAGGED, DELETED, UID ranges...,
- * what clients send most) is a loop over it, with no SQL at all. */
+/* Flags, keywords, sizes, UIDs, modseq, internal dates and \Recent are
+ * all in the view: a search made only of those (UNSEEN, FLAGGED, DELETED,
+ * SINCE, UID ranges..., what clients send most) is a loop over it, with
+ * no SQL at all. */
 static bool view_answers(const struct store_search *k)
 {
 	switch (k->key) {

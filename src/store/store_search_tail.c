@@ -227,7 +227,6 @@ static const struct tail_entry *summary_of(struct search_tail *t, struct store_a
 	}
 	if (t->a == NULL)
 		t->a = arena_new(64 * 1024);
-	arena_reset(t->a);
 	struct body b;
 	memset(&b, 0, sizeof(b));
 	const char *hash = (const char *)sqlite3_value_text(v[1]);
@@ -245,7 +244,7 @@ static const struct tail_entry *summary_of(struct search_tail *t, struct store_a
 	store_summarize(b.data != NULL ? b.data : "", b.len, t->a, &sum);
 	body_release(&b);
 	const struct tail_entry *e = cache_add(t, id, &sum);
-	arena_reset(t->a);
+	arena_reset(t->a);   /* the entry holds copies */
 	return e;
 }
 
