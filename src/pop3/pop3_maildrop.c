@@ -9,8 +9,8 @@
  * across sessions and restarts ("leave a copy on the server").
  */
 #include "pop3/pop3_internal.h"
+#include "pop3/pop3_maildrop.h"
 #include "pop3/pop3_session.h"
-#include "pop3/pop3_stream.h"
 #include "auth/auth_thread.h"
 #include "lib/runtime.h"
 #include "lib/strutil.h"
@@ -20,33 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-struct pop3_msg {
-	uint32_t uid;
-	uint64_t size;
-	bool deleted;
-	bool seen;        /* \Seen at login, or marked since */
-	bool mark_seen;   /* retrieved: \Seen still to be set in the store */
-};
-
-struct pop3_maildrop {
-	int64_t user_id;
-	struct store_user *store;
-	struct store_mailbox *inbox;
-	uint32_t uidvalidity;
-	struct pop3_msg *msgs;
-	size_t n;
-	struct pop3_stream *stream;   /* RETR/TOP in progress */
-	/* Messages are read from a store snapshot held from the first RETR
-	 * until this timer ends it (store_snapshot_hold). */
-	struct ev_timer snapshot_timer;
-	struct ev_loop *loop;
-};
-
-/* How long a snapshot is held: long enough for a client's run of RETRs
- * to share one read transaction, short enough that the account's WAL is
- * not kept from restarting for any time a user would notice. */
-#define SNAPSHOT_HOLD_MS 250
 
 /* RFC 1939: one POP3 session per maildrop. All sessions of a user run on
  * the user's worker thread, so a per-thread list is the whole lock table. */
@@ -187,9 +160,7 @@ void pop3_maildrop_close(struct pop3_session *s)
 	struct pop3_maildrop *d = s->drop;
 	if (d == NULL)
 		return;
-	pop3_stream_free(&d->stream);
-	if (d->loop != NULL)
-		ev_timer_stop(d->loop, &d->snapshot_timer);
+	pop3_retr_close(s);
 	/* A session that ends without QUIT deletes nothing, but what it
 	 * downloaded is still read. */
 	if (d->inbox != NULL && apply_seen(s) != STORE_OK)
@@ -205,8 +176,7 @@ void pop3_maildrop_close(struct pop3_session *s)
 	s->drop = NULL;
 }
 
-/* "n" naming a message that exists and is not marked deleted. */
-static struct pop3_msg *msg_arg(struct pop3_session *s, const char *arg, size_t *num_r)
+struct pop3_msg *pop3_msg_arg(struct pop3_session *s, const char *arg, size_t *num_r)
 {
 	struct pop3_maildrop *d = s->drop;
 	uint64_t v;
@@ -242,7 +212,7 @@ static void cmd_list(struct pop3_session *s, char *args, bool uidl)
 	struct pop3_maildrop *d = s->drop;
 	size_t num;
 	if (args != NULL) {
-		struct pop3_msg *m = msg_arg(s, args, &num);
+		struct pop3_msg *m = pop3_msg_arg(s, args, &num);
 		if (m == NULL)
 			return;
 		if (uidl)
@@ -263,182 +233,10 @@ static void cmd_list(struct pop3_session *s, char *args, bool uidl)
 	conn_puts(s->c, ".\r\n");
 }
 
-static void stream_finished(struct pop3_session *s)
-{
-	pop3_stream_free(&s->drop->stream);
-	s->busy = false;
-	conn_resume_input(s->c);
-}
-
-void pop3_transaction_resume(struct pop3_session *s)
-{
-	struct pop3_maildrop *d = s->drop;
-	if (d == NULL || d->stream == NULL)
-		return;
-	if (pop3_stream_run(d->stream, s->c) == 1)
-		stream_finished(s);
-}
-
-/* The first line of the answer to RETR / TOP (out: RETR_HEAD_MAX). By
- * hand, not snprintf: that was a fiftieth of a RETR. */
-#define RETR_HEAD_MAX 48
-static size_t retr_head(char *out, bool top, uint64_t size)
-{
-	static const char top_line[] = "+OK Top of message follows\r\n";
-	if (top) {
-		memcpy(out, top_line, sizeof(top_line) - 1);
-		return sizeof(top_line) - 1;
-	}
-	char digits[20];
-	size_t nd = 0;
-	do
-		digits[nd++] = (char)('0' + size % 10);
-	while ((size /= 10) != 0);
-	size_t n = 0;
-	memcpy(out, "+OK ", 4);
-	n += 4;
-	while (nd > 0)
-		out[n++] = digits[--nd];
-	memcpy(out + n, " octets\r\n", 9);
-	return n + 9;
-}
-
-/* Downloaded is read: marked now, set when the session ends. */
-static void retrieved(struct pop3_msg *m, bool top)
-{
-	if (!top && runtime_config->pop3_delete != POP3_DELETE_FLAG && !m->seen)
-		m->seen = m->mark_seen = true;
-}
-
-/* A message the output can take in one step is sent whole, stuffed
- * straight from the store's bytes (store_message_lend: no copy of an
- * inline message) into room reserved before, so nothing done while the
- * bytes are lent can close the session. */
-struct retr_whole {
-	char *out;
-	size_t room, n;
-	int64_t top_lines;
-	bool done;
-};
-
-static void stuff_lent(void *arg, const char *data, size_t len)
-{
-	struct retr_whole *w = arg;
-	/* The size known at login made the room; a message that says
-	 * otherwise is streamed instead. */
-	if (w->room - w->n < POP3_STUFFED_ROOM(len))
-		return;
-	w->n += pop3_stuff_message(data, len, w->top_lines, w->out + w->n);
-	w->done = true;
-}
-
-/* What retr_whole and retr_stream did, besides a store error (< 0). */
-enum {
-	RETR_LEFT = 0,    /* nothing: for retr_stream */
-	RETR_SENT = 1,    /* queued, or streaming */
-	RETR_GONE = 2,    /* the connection is gone; the session may be too */
-};
-
-static int retr_whole(struct pop3_session *s, struct pop3_msg *m, int64_t top_lines)
-{
-	struct retr_whole w = { .room = RETR_HEAD_MAX + POP3_STUFFED_ROOM(m->size),
-	                        .top_lines = top_lines };
-	if ((w.out = conn_reserve(s->c, w.room)) == NULL)
-		return RETR_GONE;
-	w.n = retr_head(w.out, top_lines >= 0, m->size);
-	int rc = store_message_lend(s->drop->inbox, m->uid, stuff_lent, &w);
-	if (rc != STORE_OK)
-		return rc;
-	if (!w.done)
-		return RETR_LEFT;
-	conn_commit(s->c, w.n);
-	retrieved(m, top_lines >= 0);
-	return RETR_SENT;
-}
-
-/* A larger message is streamed from a mapping, while the client reads. */
-static int retr_stream(struct pop3_session *s, struct pop3_msg *m, int64_t top_lines)
-{
-	struct pop3_maildrop *d = s->drop;
-	const char *data;
-	size_t len;
-	int rc = store_message_map(d->inbox, m->uid, &data, &len);
-	if (rc != STORE_OK)
-		return rc;
-	d->stream = pop3_stream_new(data, len, top_lines);
-	char head[RETR_HEAD_MAX];
-	conn_write(s->c, head, retr_head(head, top_lines >= 0, m->size));
-	retrieved(m, top_lines >= 0);
-	s->busy = true;
-	rc = pop3_stream_run(d->stream, s->c);
-	if (rc == 1)
-		stream_finished(s);
-	return rc < 0 ? RETR_GONE : RETR_SENT;
-}
-
-static void snapshot_expired(struct ev_loop *loop, struct ev_timer *t)
-{
-	(void)loop;
-	struct pop3_maildrop *d = t->data;
-	store_snapshot_release(d->inbox);
-}
-
-/* Reads go through a held snapshot; without one (it could not be opened)
- * they go through the shared connection, only slower. */
-static void snapshot_hold(struct pop3_session *s)
-{
-	struct pop3_maildrop *d = s->drop;
-	if (ev_timer_active(&d->snapshot_timer))
-		return;
-	if (store_snapshot_hold(d->inbox) != STORE_OK) {
-		conn_log(s->c, LOGL_WARN, "store snapshot: %s", store_error(d->store));
-		return;
-	}
-	d->loop = s->c->loop;
-	d->snapshot_timer.cb = snapshot_expired;
-	d->snapshot_timer.data = d;
-	ev_timer_start(d->loop, &d->snapshot_timer, SNAPSHOT_HOLD_MS);
-}
-
-/* RETR n, TOP n lines. */
-static void cmd_retr(struct pop3_session *s, char *args, bool top)
-{
-	struct pop3_maildrop *d = s->drop;
-	char *lines_arg = NULL;
-	uint64_t lines = 0;
-	if (top) {
-		lines_arg = args != NULL ? strchr(args, ' ') : NULL;
-		if (lines_arg == NULL || str_parse_u64(lines_arg + 1, &lines) < 0) {
-			pop3_reply(s, "-ERR Usage: TOP message lines");
-			return;
-		}
-		*lines_arg = '\0';
-	}
-	size_t num;
-	struct pop3_msg *m = msg_arg(s, args, &num);
-	if (m == NULL)
-		return;
-	int64_t top_lines = top ? (int64_t)lines : -1;
-	snapshot_hold(s);
-	int rc = RETR_LEFT;
-	if (m->size <= pop3_stream_step() && !conn_output_full(s->c))
-		rc = retr_whole(s, m, top_lines);
-	if (rc == RETR_LEFT)
-		rc = retr_stream(s, m, top_lines);
-	if (rc == RETR_SENT || rc == RETR_GONE)
-		return;
-	if (rc == STORE_E_EXPUNGED || rc == STORE_E_NOTFOUND) {
-		pop3_reply(s, "-ERR Message was deleted by another session");
-		return;
-	}
-	conn_log(s->c, LOGL_ERROR, "retr uid=%u: %s", m->uid, store_error(d->store));
-	pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the message now");
-}
-
 static void cmd_dele(struct pop3_session *s, char *args)
 {
 	size_t num;
-	struct pop3_msg *m = msg_arg(s, args, &num);
+	struct pop3_msg *m = pop3_msg_arg(s, args, &num);
 	if (m == NULL)
 		return;
 	m->deleted = true;
@@ -506,9 +304,9 @@ void pop3_transaction_command(struct pop3_session *s, const char *cmd, char *arg
 	else if (strcasecmp(cmd, "UIDL") == 0)
 		cmd_list(s, args, true);
 	else if (strcasecmp(cmd, "RETR") == 0)
-		cmd_retr(s, args, false);
+		pop3_cmd_retr(s, args, false);
 	else if (strcasecmp(cmd, "TOP") == 0)
-		cmd_retr(s, args, true);
+		pop3_cmd_retr(s, args, true);
 	else if (strcasecmp(cmd, "DELE") == 0)
 		cmd_dele(s, args);
 	else if (strcasecmp(cmd, "RSET") == 0)

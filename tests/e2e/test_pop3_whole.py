@@ -1,9 +1,13 @@
 """POP3 RETR/TOP of messages sent whole from the store's bytes (at most
 one stream step: output_buffer_limit / 4) and of those streamed, side by
-side: byte-exact, dot-stuffed, pipelined into a full output buffer."""
+side: byte-exact, dot-stuffed, pipelined into a full output buffer; and
+one command at a time, as download clients go, where the next message's
+answer is made while the client reads the last (read-ahead)."""
+import imaplib
 import socket
 import ssl
 import subprocess
+import time
 import unittest
 
 import mk
@@ -70,6 +74,81 @@ class Pop3Whole(unittest.TestCase):
                 while not got.endswith(b"\r\n.\r\n"):
                     got += f.readline()
                 self.assertEqual(got, want, f"TOP {i} 1")
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        s.close()
+
+    def login(self):
+        raw = socket.create_connection(("127.0.0.1", self.srv.ports["pop3s"]), timeout=20)
+        s = mk.tls_context().wrap_socket(raw, server_hostname="localhost")
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        s.sendall(b"USER alice@example.com\r\nPASS pw\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        return s, f
+
+    def retr(self, s, f, i):
+        """RETR i, alone on the wire; the message's bytes, unstuffed check
+        included, or the -ERR line."""
+        s.sendall(b"RETR %d\r\n" % i)
+        first = f.readline()
+        if not first.startswith(b"+OK"):
+            return first
+        m = self.msgs[i - 1]
+        self.assertEqual(first, b"+OK %d octets\r\n" % len(m))
+        got = b""
+        while not got.endswith(b"\r\n.\r\n"):
+            line = f.readline()
+            self.assertTrue(line, f"connection closed in RETR {i}")
+            got += line
+        self.assertEqual(got, stuffed(m), f"RETR {i} ({len(m)} bytes)")
+        return first
+
+    def test_one_at_a_time_out_of_order_and_between_other_commands(self):
+        s, f = self.login()
+        # In order, then back, skipping, repeating: each answer is the
+        # message asked for, whatever was read ahead.
+        for i in [1, 2, 3, 4, 5, 6, 1, 3, 2, 2, 6, 5, 4]:
+            self.assertTrue(self.retr(s, f, i).startswith(b"+OK"), i)
+        # TOP of the message after a RETR is TOP's answer, not RETR's.
+        self.retr(s, f, 1)
+        s.sendall(b"TOP 2 0\r\n")
+        self.assertEqual(f.readline(), b"+OK Top of message follows\r\n")
+        head = self.msgs[1].partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
+        got = b""
+        while not got.endswith(b"\r\n.\r\n"):
+            got += f.readline()
+        self.assertEqual(got, stuffed(head))
+        # A message deleted after the one before it was read is refused.
+        self.retr(s, f, 2)
+        s.sendall(b"DELE 3\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        self.assertEqual(self.retr(s, f, 3), b"-ERR Message is deleted\r\n")
+        self.assertTrue(self.retr(s, f, 4).startswith(b"+OK"))
+        # RSET brings it back, whole.
+        s.sendall(b"RSET\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        self.assertTrue(self.retr(s, f, 3).startswith(b"+OK"))
+        s.sendall(b"QUIT\r\n")
+        self.assertEqual(f.readline(), b"+OK Logging out, 0 messages deleted\r\n")
+        s.close()
+
+    def test_next_message_expunged_over_imap_after_a_retr(self):
+        s, f = self.login()
+        self.assertTrue(self.retr(s, f, 1).startswith(b"+OK"))
+        # Message 2's answer may be made by now; another device expunges
+        # it. Once the snapshot the reads share has ended (it lasts 250
+        # ms), RETR says it is gone rather than sending it.
+        i = imaplib.IMAP4_SSL("127.0.0.1", self.srv.ports["imaps"], ssl_context=mk.tls_context())
+        i.login("alice@example.com", "pw")
+        i.select("INBOX")
+        i.uid("STORE", "2", "+FLAGS", "(\\Deleted)")
+        i.expunge()
+        i.logout()
+        time.sleep(0.6)
+        self.assertIn(b"deleted by another session", self.retr(s, f, 2))
+        self.assertTrue(self.retr(s, f, 3).startswith(b"+OK"))
         s.sendall(b"QUIT\r\n")
         self.assertTrue(f.readline().startswith(b"+OK"))
         s.close()
