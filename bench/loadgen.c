@@ -262,6 +262,7 @@ struct conn {
 	int fd, idx;
 	SSL *ssl;
 	bool connecting, handshaking, want_write_on_read, closed;
+	uint32_t ep_events;     /* registered with epoll */
 	char *rbuf;
 	size_t rlen, rcap;
 	char *wbuf;
@@ -302,12 +303,23 @@ static bool stop_all;
 
 static void conn_close(struct conn *c);
 
+/* The interest set, changed only when it changes: a system call per
+ * command would be the load generator's cost, not the server's. */
+static void ep_set(struct conn *c, uint32_t events)
+{
+	if (events == c->ep_events)
+		return;
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	c->ep_events = events;
+}
+
 static void ep_mod(struct conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	uint32_t events = EPOLLIN;
 	if (c->connecting || c->woff < c->wlen || c->want_write_on_read)
-		ev.events |= EPOLLOUT;
-	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		events |= EPOLLOUT;
+	ep_set(c, events);
 }
 
 static void wbuf_add(struct conn *c, const void *p, size_t n)
@@ -659,14 +671,14 @@ static void tls_handshake(struct conn *c)
 		return;
 	}
 	int e = SSL_get_error(c->ssl, r);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	uint32_t events = EPOLLIN;
 	if (e == SSL_ERROR_WANT_WRITE)
-		ev.events |= EPOLLOUT;
+		events |= EPOLLOUT;
 	else if (e != SSL_ERROR_WANT_READ) {
 		conn_fail(c, "TLS handshake failed");
 		return;
 	}
-	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	ep_set(c, events);
 }
 
 static struct conn *conn_new(int idx, step_fn *step, enum expect first)
@@ -696,6 +708,7 @@ static struct conn *conn_new(int idx, step_fn *step, enum expect first)
 		die("connect: %s", strerror(errno));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
 	epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+	c->ep_events = ev.events;
 	n_open++;
 	return c;
 }
