@@ -147,14 +147,19 @@ static int message_body_once(struct store_mailbox *mb, uint32_t uid, bool snap,
 	return rc;
 }
 
+/* *s_r is the statement to reset after b is released, NULL for none. */
 static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r,
                         struct body *b)
 {
+	*s_r = NULL;
 	if (!mb->snap_held)
 		return message_body_once(mb, uid, false, s_r, b);
 	/* A snapshot begun earlier may name a blob file deleted since: the
 	 * message was expunged meanwhile; a fresh snapshot says so. */
 	bool old = snapshot_in_txn(mb);
+	/* Most messages are inline: by blob id, without the join. */
+	if (snapshot_inline_body(mb, uid, b) == STORE_OK)
+		return STORE_OK;
 	int rc = message_body_once(mb, uid, true, s_r, b);
 	if (rc == STORE_E_INTERNAL && old) {
 		snapshot_end(mb);
@@ -173,7 +178,8 @@ int store_message_lend(struct store_mailbox *mb, uint32_t uid,
 		return rc;
 	fn(arg, b.data, b.len);
 	body_release(&b);
-	sqlite3_reset(s);
+	if (s != NULL)
+		sqlite3_reset(s);
 	return STORE_OK;
 }
 
@@ -202,7 +208,8 @@ int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_
 		*data_r = copy;
 		body_release(&b);
 	}
-	sqlite3_reset(s);
+	if (s != NULL)
+		sqlite3_reset(s);
 	return STORE_OK;
 }
 

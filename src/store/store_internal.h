@@ -161,6 +161,13 @@ int schema_create_defaults(struct store_account *acct);
 /* ST_MSG_BODY on the snapshot connection, its read transaction begun;
  * NULL (error set) on failure. */
 sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb);
+struct body;
+/* An inline message's bytes by its blob id (one index lookup and a
+ * blob_data row, not ST_MSG_BODY's three-table join), read into the
+ * snapshot's buffer: valid until the next snapshot call. Anything else
+ * (a message in a file, gone, or damaged) returns STORE_E_NOTFOUND: the
+ * general path then reads it, or says why not. */
+int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b);
 bool snapshot_in_txn(const struct store_mailbox *mb);
 void snapshot_end(struct store_mailbox *mb);      /* ends the transaction */
 void snapshot_close(struct store_mailbox *mb);

@@ -7,15 +7,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct snapshot {
 	sqlite3 *db;
 	sqlite3_stmt *body;     /* ST_MSG_BODY on db */
+	sqlite3_stmt *blob_id;  /* ST_MSG_GET on db */
+	sqlite3_blob *blob;     /* blob_data.data, moved from row to row */
+	char *buf;              /* snapshot_inline_body's bytes */
+	size_t cap;
 	bool in_txn;            /* BEGIN done, COMMIT not yet */
 };
 
 static void snapshot_free(struct snapshot *sn)
 {
+	sqlite3_blob_close(sn->blob);
+	free(sn->buf);
+	sqlite3_finalize(sn->blob_id);
 	sqlite3_finalize(sn->body);
 	sqlite3_close(sn->db);
 	free(sn);
@@ -40,7 +48,9 @@ static int snapshot_open(struct store_mailbox *mb)
 	if (sqlite3_exec(sn->db, "PRAGMA cache_size = -256; PRAGMA mmap_size = " STORE_MMAP_SIZE,
 	                 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(sn->db, stmt_sql_of(ST_MSG_BODY), -1, SQLITE_PREPARE_PERSISTENT,
-	                       &sn->body, NULL) != SQLITE_OK) {
+	                       &sn->body, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(sn->db, stmt_sql_of(ST_MSG_GET), -1, SQLITE_PREPARE_PERSISTENT,
+	                       &sn->blob_id, NULL) != SQLITE_OK) {
 		int rc = store_fail(u, STORE_E_INTERNAL, "snapshot: %s", sqlite3_errmsg(sn->db));
 		snapshot_free(sn);
 		return rc;
@@ -71,6 +81,8 @@ void snapshot_end(struct store_mailbox *mb)
 	struct snapshot *sn = mb->snap;
 	if (sn == NULL || !sn->in_txn)
 		return;
+	sqlite3_blob_close(sn->blob);
+	sn->blob = NULL;
 	sqlite3_reset(sn->body);
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	sqlite3_exec(sn->db, "COMMIT", NULL, NULL, NULL);
@@ -82,19 +94,67 @@ bool snapshot_in_txn(const struct store_mailbox *mb)
 	return mb->snap != NULL && mb->snap->in_txn;
 }
 
+static int snapshot_begin(struct store_mailbox *mb)
+{
+	struct snapshot *sn = mb->snap;
+	if (sn->in_txn)
+		return STORE_OK;
+	if (sqlite3_exec(sn->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(mb->user, STORE_E_INTERNAL, "snapshot: %s", sqlite3_errmsg(sn->db));
+	sn->in_txn = true;
+	return STORE_OK;
+}
+
 sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb)
 {
 	struct snapshot *sn = mb->snap;
-	if (!sn->in_txn) {
-		if (sqlite3_exec(sn->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-			store_fail(mb->user, STORE_E_INTERNAL, "snapshot: %s", sqlite3_errmsg(sn->db));
-			return NULL;
-		}
-		sn->in_txn = true;
-	}
+	if (snapshot_begin(mb) != STORE_OK)
+		return NULL;
 	sqlite3_reset(sn->body);
 	sqlite3_clear_bindings(sn->body);
 	return sn->body;
+}
+
+int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
+{
+	struct snapshot *sn = mb->snap;
+	if (snapshot_begin(mb) != STORE_OK)
+		return STORE_E_NOTFOUND;
+	sqlite3_stmt *s = sn->blob_id;
+	sqlite3_bind_int64(s, 1, mb->v->id);
+	sqlite3_bind_int64(s, 2, uid);
+	int64_t id = 0, size = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		size = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (id <= 0 || size < 0 || size > STORE_INLINE_MAX)
+		return STORE_E_NOTFOUND;
+	/* No row: the message is in a file. A failed reopen leaves the
+	 * handle unusable, so it is closed and opened afresh next time. */
+	int rc = sn->blob != NULL ? sqlite3_blob_reopen(sn->blob, id)
+	                          : sqlite3_blob_open(sn->db, "main", "blob_data", "data", id, 0,
+	                                              &sn->blob);
+	if (rc != SQLITE_OK || sqlite3_blob_bytes(sn->blob) != size) {
+		sqlite3_blob_close(sn->blob);
+		sn->blob = NULL;
+		return STORE_E_NOTFOUND;
+	}
+	if (sn->cap < (size_t)size) {
+		free(sn->buf);
+		sn->cap = STORE_INLINE_MAX;
+		sn->buf = xmalloc(sn->cap);
+	}
+	if (size > 0 && sqlite3_blob_read(sn->blob, sn->buf, (int)size, 0) != SQLITE_OK) {
+		sqlite3_blob_close(sn->blob);
+		sn->blob = NULL;
+		return STORE_E_NOTFOUND;
+	}
+	memset(b, 0, sizeof(*b));
+	b->data = size > 0 ? sn->buf : "";
+	b->len = (size_t)size;
+	return STORE_OK;
 }
 
 void snapshot_close(struct store_mailbox *mb)

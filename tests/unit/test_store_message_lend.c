@@ -1,7 +1,8 @@
 /* store_message_lend and store_message_map: the same bytes for an
  * inline message and a file one; a copy that outlives later store calls;
  * an expunged message is an error and fn is not called; under a snapshot
- * hold, the messages as they were at the first read. */
+ * hold, the messages as they were at the first read, inline ones and file
+ * ones in any order (inline ones are read there by blob id). */
 #include "store_fixture.h"
 
 #include <stdio.h>
@@ -174,6 +175,46 @@ static void snapshot_reads_as_at_first_read(void **state)
 	free(tn);
 }
 
+static void snapshot_reads_inline_and_file_in_turn(void **state)
+{
+	struct fx *f = *state;
+	const size_t sizes[] = { 64 * 1024, 120, 64 * 1024 + 1, 5000, 200000, 64 * 1024 };
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	uint32_t uids[N];
+	char *texts[N];
+	for (int i = 0; i < N; i++) {
+		texts[i] = text(sizes[i], (char)('a' + i));
+		uids[i] = append(f->u, texts[i], sizes[i]);
+	}
+	struct store_mailbox *mb;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+	/* Each in turn, twice over, and back: inline after file after inline. */
+	const int order[] = { 0, 1, 2, 3, 4, 5, 5, 2, 1, 4, 0, 3, 3, 1 };
+	const char *maps[sizeof(order) / sizeof(order[0])];
+	size_t lens[sizeof(order) / sizeof(order[0])];
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		int i = order[k];
+		assert_int_equal(lend_rc(mb, uids[i], texts[i], sizes[i]), STORE_OK);
+		assert_int_equal(store_message_map(mb, uids[i], &maps[k], &lens[k]), STORE_OK);
+		if (k == 6) {
+			/* A new snapshot between reads. */
+			store_snapshot_release(mb);
+			assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+		}
+	}
+	/* Every copy handed out is still its message after the later reads. */
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		assert_int_equal(lens[k], sizes[order[k]]);
+		assert_memory_equal(maps[k], texts[order[k]], lens[k]);
+		store_unmap(maps[k], lens[k]);
+	}
+	store_snapshot_release(mb);
+	store_mailbox_close(&mb);
+	for (int i = 0; i < N; i++)
+		free(texts[i]);
+}
+
 static int setup(void **state)
 {
 	*state = store_fx_open("lend");
@@ -192,6 +233,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(same_bytes_inline_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(expunged_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_reads_as_at_first_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_reads_inline_and_file_in_turn, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
