@@ -48,36 +48,6 @@ class Pop3Whole(unittest.TestCase):
     def tearDown(self):
         self.srv.__exit__(None, None, None)
 
-    def test_pipelined_retr_and_top_byte_exact(self):
-        raw = socket.create_connection(("127.0.0.1", self.srv.ports["pop3s"]), timeout=20)
-        s = mk.tls_context().wrap_socket(raw, server_hostname="localhost")
-        f = s.makefile("rb")
-        self.assertTrue(f.readline().startswith(b"+OK"))
-        s.sendall(b"USER alice@example.com\r\nPASS pw\r\n")
-        self.assertTrue(f.readline().startswith(b"+OK"))
-        self.assertTrue(f.readline().startswith(b"+OK"))
-        n = len(self.msgs)
-        # Everything at once, twice over: the answers outgrow the 4K buffer.
-        cmds = b"".join(b"RETR %d\r\nTOP %d 1\r\n" % (i, i) for i in range(1, n + 1))
-        s.sendall(cmds * 2)
-        for _ in range(2):
-            for i, m in enumerate(self.msgs, 1):
-                self.assertEqual(f.readline(), b"+OK %d octets\r\n" % len(m))
-                got = b""
-                while not got.endswith(b"\r\n.\r\n"):
-                    got += f.readline()
-                self.assertEqual(got, stuffed(m), f"RETR {i} ({len(m)} bytes)")
-                self.assertEqual(f.readline(), b"+OK Top of message follows\r\n")
-                head, _, body = m.partition(b"\r\n\r\n")
-                want = stuffed(head + b"\r\n\r\n" + body.split(b"\r\n")[0] + b"\r\n")
-                got = b""
-                while not got.endswith(b"\r\n.\r\n"):
-                    got += f.readline()
-                self.assertEqual(got, want, f"TOP {i} 1")
-        s.sendall(b"QUIT\r\n")
-        self.assertTrue(f.readline().startswith(b"+OK"))
-        s.close()
-
     def login(self):
         raw = socket.create_connection(("127.0.0.1", self.srv.ports["pop3s"]), timeout=20)
         s = mk.tls_context().wrap_socket(raw, server_hostname="localhost")
@@ -88,21 +58,43 @@ class Pop3Whole(unittest.TestCase):
         self.assertTrue(f.readline().startswith(b"+OK"))
         return s, f
 
+    def multiline(self, f):
+        """A multi-line answer, up to and with its terminating dot line."""
+        got = b""
+        while not got.endswith(b"\r\n.\r\n"):
+            line = f.readline()
+            self.assertTrue(line, "connection closed in a multi-line answer")
+            got += line
+        return got
+
+    def test_pipelined_retr_and_top_byte_exact(self):
+        s, f = self.login()
+        n = len(self.msgs)
+        # Everything at once, twice over: the answers outgrow the 4K buffer.
+        cmds = b"".join(b"RETR %d\r\nTOP %d 1\r\n" % (i, i) for i in range(1, n + 1))
+        s.sendall(cmds * 2)
+        for _ in range(2):
+            for i, m in enumerate(self.msgs, 1):
+                self.assertEqual(f.readline(), b"+OK %d octets\r\n" % len(m))
+                self.assertEqual(self.multiline(f), stuffed(m), f"RETR {i} ({len(m)} bytes)")
+                self.assertEqual(f.readline(), b"+OK Top of message follows\r\n")
+                head, _, body = m.partition(b"\r\n\r\n")
+                want = stuffed(head + b"\r\n\r\n" + body.split(b"\r\n")[0] + b"\r\n")
+                self.assertEqual(self.multiline(f), want, f"TOP {i} 1")
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        s.close()
+
     def retr(self, s, f, i):
-        """RETR i, alone on the wire; the message's bytes, unstuffed check
-        included, or the -ERR line."""
+        """RETR i, alone on the wire: its first line, after checking the
+        message's bytes when it is +OK."""
         s.sendall(b"RETR %d\r\n" % i)
         first = f.readline()
         if not first.startswith(b"+OK"):
             return first
         m = self.msgs[i - 1]
         self.assertEqual(first, b"+OK %d octets\r\n" % len(m))
-        got = b""
-        while not got.endswith(b"\r\n.\r\n"):
-            line = f.readline()
-            self.assertTrue(line, f"connection closed in RETR {i}")
-            got += line
-        self.assertEqual(got, stuffed(m), f"RETR {i} ({len(m)} bytes)")
+        self.assertEqual(self.multiline(f), stuffed(m), f"RETR {i} ({len(m)} bytes)")
         return first
 
     def test_one_at_a_time_out_of_order_and_between_other_commands(self):
@@ -116,10 +108,7 @@ class Pop3Whole(unittest.TestCase):
         s.sendall(b"TOP 2 0\r\n")
         self.assertEqual(f.readline(), b"+OK Top of message follows\r\n")
         head = self.msgs[1].partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
-        got = b""
-        while not got.endswith(b"\r\n.\r\n"):
-            got += f.readline()
-        self.assertEqual(got, stuffed(head))
+        self.assertEqual(self.multiline(f), stuffed(head))
         # A message deleted after the one before it was read is refused.
         self.retr(s, f, 2)
         s.sendall(b"DELE 3\r\n")
