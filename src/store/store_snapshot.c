@@ -83,6 +83,10 @@ void snapshot_end(struct store_mailbox *mb)
 		return;
 	sqlite3_blob_close(sn->blob);
 	sn->blob = NULL;
+	/* A session idle after its reads keeps no message bytes. */
+	free(sn->buf);
+	sn->buf = NULL;
+	sn->cap = 0;
 	sqlite3_reset(sn->body);
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	sqlite3_exec(sn->db, "COMMIT", NULL, NULL, NULL);
