@@ -225,6 +225,71 @@ class Pop3(unittest.TestCase):
         p.quit()
         i.logout()
 
+    def test_retr_run_while_imap_moves_to_trash_and_mail_arrives(self):
+        # A download client's run of RETRs, one at a time (each answer is
+        # made ahead while the client reads the one before), while a phone
+        # moves messages to Trash and new mail arrives: every answer is the
+        # message as delivered or says it was deleted, and once the reads'
+        # snapshot has ended a moved message is always reported deleted,
+        # never served from its copy in Trash.
+        import threading
+        n = 90
+        msgs = [message(k, [f"line {k}-{j}" for j in range(k % 30 + 1)] + [".dot", ""])
+                for k in range(1, n + 1)]
+        for m in msgs:
+            self.deliver(m)
+        moved = list(range(3, n + 1, 3))
+        p = self.pop()
+        self.assertEqual(p.stat()[0], n)
+        errors = []
+
+        def phone():
+            try:
+                i = self.imap()
+                i.select("INBOX")
+                for k in range(0, len(moved), 5):
+                    uids = ",".join(str(u) for u in moved[k:k + 5])
+                    typ, _ = i.uid("MOVE", uids, "Trash")
+                    if typ != "OK":
+                        errors.append(f"MOVE {uids}: {typ}")
+                    if k % 10 == 0:
+                        self.deliver(message(1000 + k))
+                    time.sleep(0.02)
+                i.logout()
+            except Exception as e:  # reported by the main thread
+                errors.append(repr(e))
+
+        t = threading.Thread(target=phone)
+        t.start()
+        served, refused = 0, 0
+        for k in range(1, n + 1):
+            try:
+                got = b"\r\n".join(p.retr(k)[1]) + b"\r\n"
+                self.assertEqual(got, msgs[k - 1], f"RETR {k}")
+                served += 1
+            except poplib.error_proto as e:
+                self.assertIn(k, moved, f"RETR {k}: {e}")
+                self.assertIn("deleted by another session", str(e))
+                refused += 1
+        t.join(60)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(errors, [])
+        self.assertEqual(served + refused, n)
+        time.sleep(0.6)
+        for k in range(1, n + 1):
+            if k in moved:
+                with self.assertRaisesRegex(poplib.error_proto, "deleted by another session"):
+                    p.retr(k)
+            else:
+                self.assertEqual(b"\r\n".join(p.retr(k)[1]) + b"\r\n", msgs[k - 1])
+        p.quit()
+        i = self.imap()
+        self.assertEqual(int(i.select("Trash")[1][0]), len(moved))
+        typ, data = i.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], msgs[moved[0] - 1])
+        self.assertEqual(int(i.select("INBOX")[1][0]), n - len(moved) + 3)
+        i.logout()
+
     def test_pop3_delete_is_gone_for_imap(self):
         self.deliver(message(1))
         self.deliver(message(2))
