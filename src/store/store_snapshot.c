@@ -19,6 +19,13 @@ struct snapshot {
 	bool in_txn;            /* BEGIN done, COMMIT not yet */
 };
 
+/* Also after a failed reopen: SQLite leaves the handle unusable then. */
+static void blob_close(struct snapshot *sn)
+{
+	sqlite3_blob_close(sn->blob);
+	sn->blob = NULL;
+}
+
 static void snapshot_free(struct snapshot *sn)
 {
 	sqlite3_blob_close(sn->blob);
@@ -81,8 +88,7 @@ void snapshot_end(struct store_mailbox *mb)
 	struct snapshot *sn = mb->snap;
 	if (sn == NULL || !sn->in_txn)
 		return;
-	sqlite3_blob_close(sn->blob);
-	sn->blob = NULL;
+	blob_close(sn);
 	/* A session idle after its reads keeps no message bytes. */
 	free(sn->buf);
 	sn->buf = NULL;
@@ -135,14 +141,13 @@ int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
 	sqlite3_reset(s);
 	if (id <= 0 || size < 0 || size > STORE_INLINE_MAX)
 		return STORE_E_NOTFOUND;
-	/* No row: the message is in a file. A failed reopen leaves the
-	 * handle unusable, so it is closed and opened afresh next time. */
+	/* No row: the message is in a file; the handle is closed and opened
+	 * afresh next time. */
 	int rc = sn->blob != NULL ? sqlite3_blob_reopen(sn->blob, id)
 	                          : sqlite3_blob_open(sn->db, "main", "blob_data", "data", id, 0,
 	                                              &sn->blob);
 	if (rc != SQLITE_OK || sqlite3_blob_bytes(sn->blob) != size) {
-		sqlite3_blob_close(sn->blob);
-		sn->blob = NULL;
+		blob_close(sn);
 		return STORE_E_NOTFOUND;
 	}
 	if (sn->cap < (size_t)size) {
@@ -151,8 +156,7 @@ int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
 		sn->buf = xmalloc(sn->cap);
 	}
 	if (size > 0 && sqlite3_blob_read(sn->blob, sn->buf, (int)size, 0) != SQLITE_OK) {
-		sqlite3_blob_close(sn->blob);
-		sn->blob = NULL;
+		blob_close(sn);
 		return STORE_E_NOTFOUND;
 	}
 	memset(b, 0, sizeof(*b));
