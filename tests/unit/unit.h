@@ -16,8 +16,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* A fresh empty directory under $TMPDIR, removed with unit_rmtree().
- * The returned string is static storage owned by the helper (up to 8 live). */
+/* A fresh empty directory under $TMPDIR. The returned string is static
+ * storage owned by the helper; the directory is removed when the test
+ * binary exits, or earlier by unit_rmtree(). */
 const char *unit_tmpdir(void);
 void unit_rmtree(const char *path);
 
