@@ -69,7 +69,7 @@ enum stmt_id {
 	ST_MSG_INSERT, ST_MSG_FLAGS, ST_MSG_GET, ST_MSG_DELETE,
 	ST_TOMB_INSERT,
 	ST_BLOB_BY_HASH, ST_BLOB_INSERT, ST_BLOB_REF, ST_BLOB_GET_REFS, ST_BLOB_DELETE, ST_BLOB_FLOOR,
-	ST_BLOB_FILE_BY_HASH, ST_BLOB_UNUSED, ST_DATA_INSERT, ST_MSG_BODY,
+	ST_BLOB_FILE_BY_HASH, ST_BLOB_UNUSED, ST_DATA_INSERT, ST_MSG_BODY, ST_MSG_BLOB_RUN,
 	ST_GC_INSERT, ST_GC_DELETE, ST_INDEX_LAG,
 	ST_QUOTA_GET, ST_QUOTA_ADD,
 	ST_KW_INSERT, ST_KW_LIST, ST_DATA_VERSION,
@@ -162,9 +162,10 @@ int schema_create_defaults(struct store_account *acct);
  * NULL (error set) on failure. */
 sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb);
 struct body;
-/* An inline message's bytes by its blob id (one index lookup and a
- * blob_data row, not ST_MSG_BODY's three-table join), read into the
- * snapshot's buffer: valid until the next snapshot call. Anything else
+/* An inline message's bytes by its blob id (found in a run of message
+ * rows read by one range query, then a blob_data row; not ST_MSG_BODY's
+ * three-table join per message), read into the snapshot's buffer: valid
+ * until the next snapshot call. Anything else
  * (a message in a file, gone, or damaged) returns STORE_E_NOTFOUND: the
  * general path then reads it, or says why not. */
 int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b);

@@ -112,6 +112,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MSG_BODY] = "SELECT b.id, b.hash, b.size, b.inline, d.data FROM message m"
 	                " JOIN blob b ON b.id = m.blob_id LEFT JOIN blob_data d ON d.id = b.id"
 	                " WHERE m.mailbox_id = ?1 AND m.uid = ?2",
+	/* The snapshot's run of rows from one UID on (store_snapshot.c). */
+	[ST_MSG_BLOB_RUN] = "SELECT uid, blob_id, size FROM message"
+	                    " WHERE mailbox_id = ?1 AND uid >= ?2 ORDER BY uid LIMIT ?3",
 	[ST_GC_INSERT] = "INSERT OR IGNORE INTO blob_gc(hash) VALUES (?1)",
 	[ST_GC_DELETE] = "DELETE FROM blob_gc WHERE hash = ?1",
 	/* Blobs not yet in the search index (an upper bound: ids have gaps). */

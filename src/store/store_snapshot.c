@@ -9,13 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rows read per range query: a download client's next few seconds of
+ * RETRs, for one query instead of one each. */
+#define RUN_ROWS 256
+
+struct run_row {
+	uint32_t uid;
+	int64_t blob_id, size;
+};
+
 struct snapshot {
 	sqlite3 *db;
 	sqlite3_stmt *body;     /* ST_MSG_BODY on db */
-	sqlite3_stmt *blob_id;  /* ST_MSG_GET on db */
+	sqlite3_stmt *run_stmt; /* ST_MSG_BLOB_RUN on db */
 	sqlite3_blob *blob;     /* blob_data.data, moved from row to row */
 	char *buf;              /* snapshot_inline_body's bytes */
 	size_t cap;
+	/* The mailbox's message rows with UIDs in [run_from, run_to], as this
+	 * transaction sees them; a UID of that range not here is not in the
+	 * mailbox. Valid while in_txn; freed with buf. */
+	struct run_row *run;
+	size_t run_n;
+	uint32_t run_from, run_to;
+	bool run_valid;
 	bool in_txn;            /* BEGIN done, COMMIT not yet */
 };
 
@@ -30,7 +46,8 @@ static void snapshot_free(struct snapshot *sn)
 {
 	sqlite3_blob_close(sn->blob);
 	free(sn->buf);
-	sqlite3_finalize(sn->blob_id);
+	free(sn->run);
+	sqlite3_finalize(sn->run_stmt);
 	sqlite3_finalize(sn->body);
 	sqlite3_close(sn->db);
 	free(sn);
@@ -56,8 +73,8 @@ static int snapshot_open(struct store_mailbox *mb)
 	                 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(sn->db, stmt_sql_of(ST_MSG_BODY), -1, SQLITE_PREPARE_PERSISTENT,
 	                       &sn->body, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(sn->db, stmt_sql_of(ST_MSG_GET), -1, SQLITE_PREPARE_PERSISTENT,
-	                       &sn->blob_id, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v3(sn->db, stmt_sql_of(ST_MSG_BLOB_RUN), -1, SQLITE_PREPARE_PERSISTENT,
+	                       &sn->run_stmt, NULL) != SQLITE_OK) {
 		int rc = store_fail(u, STORE_E_INTERNAL, "snapshot: %s", sqlite3_errmsg(sn->db));
 		snapshot_free(sn);
 		return rc;
@@ -93,6 +110,9 @@ void snapshot_end(struct store_mailbox *mb)
 	free(sn->buf);
 	sn->buf = NULL;
 	sn->cap = 0;
+	free(sn->run);
+	sn->run = NULL;
+	sn->run_valid = false;
 	sqlite3_reset(sn->body);
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	sqlite3_exec(sn->db, "COMMIT", NULL, NULL, NULL);
@@ -125,20 +145,56 @@ sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb)
 	return sn->body;
 }
 
+/* Reads the run of rows from uid on; false on an error. */
+static bool run_fill(struct snapshot *sn, int64_t mailbox_id, uint32_t uid)
+{
+	sqlite3_stmt *s = sn->run_stmt;
+	sqlite3_bind_int64(s, 1, mailbox_id);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int(s, 3, RUN_ROWS);
+	if (sn->run == NULL)
+		sn->run = xmalloc(RUN_ROWS * sizeof(*sn->run));
+	size_t n = 0;
+	int rc;
+	while (n < RUN_ROWS && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		sn->run[n++] = (struct run_row){ (uint32_t)sqlite3_column_int64(s, 0),
+		                                 sqlite3_column_int64(s, 1),
+		                                 sqlite3_column_int64(s, 2) };
+	sqlite3_reset(s);
+	if (n < RUN_ROWS && rc != SQLITE_DONE)
+		return false;
+	sn->run_n = n;
+	sn->run_from = uid;
+	/* Fewer rows than asked: nothing above the last one either. */
+	sn->run_to = n == RUN_ROWS ? sn->run[n - 1].uid : UINT32_MAX;
+	sn->run_valid = true;
+	return true;
+}
+
+/* The message's row in this transaction, or NULL: not in the mailbox. */
+static const struct run_row *run_find(struct snapshot *sn, int64_t mailbox_id, uint32_t uid)
+{
+	if (!(sn->run_valid && uid >= sn->run_from && uid <= sn->run_to) &&
+	    !run_fill(sn, mailbox_id, uid))
+		return NULL;
+	size_t lo = 0, hi = sn->run_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sn->run[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sn->run_n && sn->run[lo].uid == uid ? &sn->run[lo] : NULL;
+}
+
 int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
 {
 	struct snapshot *sn = mb->snap;
 	if (snapshot_begin(mb) != STORE_OK)
 		return STORE_E_NOTFOUND;
-	sqlite3_stmt *s = sn->blob_id;
-	sqlite3_bind_int64(s, 1, mb->v->id);
-	sqlite3_bind_int64(s, 2, uid);
-	int64_t id = 0, size = -1;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		id = sqlite3_column_int64(s, 0);
-		size = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
+	const struct run_row *r = run_find(sn, mb->v->id, uid);
+	int64_t id = r != NULL ? r->blob_id : 0, size = r != NULL ? r->size : -1;
 	if (id <= 0 || size < 0 || size > STORE_INLINE_MAX)
 		return STORE_E_NOTFOUND;
 	/* No row: the message is in a file; the handle is closed and opened

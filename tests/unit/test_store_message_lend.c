@@ -2,7 +2,8 @@
  * inline message and a file one; a copy that outlives later store calls;
  * an expunged message is an error and fn is not called; under a snapshot
  * hold, the messages as they were at the first read, inline ones and file
- * ones in any order (inline ones are read there by blob id). */
+ * ones in any order (inline ones are read there by blob id, found in runs
+ * of rows read by one query each). */
 #include "store_fixture.h"
 
 #include <stdio.h>
@@ -215,6 +216,73 @@ static void snapshot_reads_inline_and_file_in_turn(void **state)
 		free(texts[i]);
 }
 
+/* More messages than one run of rows (256), read in order and out of it;
+ * ones moved to Trash by another session (their bytes live on there), at
+ * a run's edges and inside one, are there until the hold ends and gone in
+ * the next. */
+static void snapshot_runs_of_rows(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 600 };
+	static char texts[N][160];
+	static uint32_t uids[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(texts[i], sizeof(texts[i]),
+		         "Subject: run %d\r\nMessage-ID: <%d@runs.test>\r\n\r\nbody of %d\r\n", i, i, i);
+		uids[i] = append(f->u, texts[i], strlen(texts[i]));
+	}
+	struct store_mailbox *mb, *other;
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &other), STORE_OK);
+	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(lend_rc(mb, uids[i], texts[i], strlen(texts[i])), STORE_OK);
+	const int back[] = { 599, 0, 300, 255, 256, 257, 1 };
+	for (size_t k = 0; k < sizeof(back) / sizeof(back[0]); k++)
+		assert_int_equal(lend_rc(mb, uids[back[k]], texts[back[k]], strlen(texts[back[k]])),
+		                 STORE_OK);
+
+	const int gone_i[] = { 1, 255, 256, 300, 599 };
+	enum { NG = sizeof(gone_i) / sizeof(gone_i[0]) };
+	struct store_range r[NG];
+	for (int k = 0; k < NG; k++)
+		r[k] = (struct store_range){ uids[gone_i[k]], uids[gone_i[k]] };
+	struct store_uidset set = { NG, r };
+	struct store_copy_result moved;   /* Trash is made with the account */
+	assert_int_equal(store_copy(other, &set, "Trash", true, f->a, &moved), STORE_OK);
+	assert_int_equal(moved.n, NG);
+	/* Held: still there. */
+	for (int k = 0; k < NG; k++)
+		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		                         strlen(texts[gone_i[k]])), STORE_OK);
+
+	/* The last run read in this hold holds three of them. */
+	assert_int_equal(lend_rc(mb, uids[1], texts[1], strlen(texts[1])), STORE_OK);
+
+	/* A new hold: gone, first from where the last hold's run was, then
+	 * in order and backwards; their neighbours are not. */
+	store_snapshot_release(mb);
+	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+	for (int k = 0; k < NG; k++)
+		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		                         strlen(texts[gone_i[k]])), STORE_E_EXPUNGED);
+	for (int i = 0; i < N; i++) {
+		bool expunged = false;
+		for (int k = 0; k < NG; k++)
+			expunged |= gone_i[k] == i;
+		assert_int_equal(lend_rc(mb, uids[i], texts[i], strlen(texts[i])),
+		                 expunged ? STORE_E_EXPUNGED : STORE_OK);
+	}
+	for (int k = NG - 1; k >= 0; k--)
+		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		                         strlen(texts[gone_i[k]])), STORE_E_EXPUNGED);
+	assert_int_equal(lend_rc(mb, uids[N - 1] + 1, "", 0), STORE_E_EXPUNGED);
+	assert_int_equal(lend_rc(mb, uids[598], texts[598], strlen(texts[598])), STORE_OK);
+	store_snapshot_release(mb);
+	store_mailbox_close(&other);
+	store_mailbox_close(&mb);
+}
+
 static int setup(void **state)
 {
 	*state = store_fx_open("lend");
@@ -235,6 +303,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(snapshot_reads_as_at_first_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_reads_inline_and_file_in_turn, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(snapshot_runs_of_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
