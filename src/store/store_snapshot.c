@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows read per range query: a download client's next few seconds of
- * RETRs, for one query instead of one each. */
+/* Rows read per range query: the first run of a transaction is short (a
+ * client that reads one message now and then pays for few rows it will
+ * not use), each next one twice as long, up to a download client's next
+ * fraction of a second of RETRs for one query instead of one each. */
+#define RUN_ROWS_FIRST 8
 #define RUN_ROWS 256
 
 struct run_row {
@@ -29,7 +32,7 @@ struct snapshot {
 	 * transaction sees them; a UID of that range not here is not in the
 	 * mailbox. Valid while in_txn; freed with buf. */
 	struct run_row *run;
-	size_t run_n;
+	size_t run_n, run_want;   /* rows read, rows the next fill asks for */
 	uint32_t run_from, run_to;
 	bool run_valid;
 	bool in_txn;            /* BEGIN done, COMMIT not yet */
@@ -113,6 +116,7 @@ void snapshot_end(struct store_mailbox *mb)
 	free(sn->run);
 	sn->run = NULL;
 	sn->run_valid = false;
+	sn->run_want = 0;
 	sqlite3_reset(sn->body);
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	sqlite3_exec(sn->db, "COMMIT", NULL, NULL, NULL);
@@ -151,22 +155,24 @@ static bool run_fill(struct snapshot *sn, int64_t mailbox_id, uint32_t uid)
 	sqlite3_stmt *s = sn->run_stmt;
 	sqlite3_bind_int64(s, 1, mailbox_id);
 	sqlite3_bind_int64(s, 2, uid);
-	sqlite3_bind_int(s, 3, RUN_ROWS);
+	size_t want = sn->run_want == 0 ? RUN_ROWS_FIRST : sn->run_want;
+	sqlite3_bind_int(s, 3, (int)want);
 	if (sn->run == NULL)
 		sn->run = xmalloc(RUN_ROWS * sizeof(*sn->run));
 	size_t n = 0;
 	int rc;
-	while (n < RUN_ROWS && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	while (n < want && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		sn->run[n++] = (struct run_row){ (uint32_t)sqlite3_column_int64(s, 0),
 		                                 sqlite3_column_int64(s, 1),
 		                                 sqlite3_column_int64(s, 2) };
 	sqlite3_reset(s);
-	if (n < RUN_ROWS && rc != SQLITE_DONE)
+	if (n < want && rc != SQLITE_DONE)
 		return false;
 	sn->run_n = n;
 	sn->run_from = uid;
 	/* Fewer rows than asked: nothing above the last one either. */
-	sn->run_to = n == RUN_ROWS ? sn->run[n - 1].uid : UINT32_MAX;
+	sn->run_to = n == want ? sn->run[n - 1].uid : UINT32_MAX;
+	sn->run_want = want < RUN_ROWS ? 2 * want : RUN_ROWS;
 	sn->run_valid = true;
 	return true;
 }

@@ -216,10 +216,10 @@ static void snapshot_reads_inline_and_file_in_turn(void **state)
 		free(texts[i]);
 }
 
-/* More messages than one run of rows (256), read in order and out of it;
- * ones moved to Trash by another session (their bytes live on there), at
- * a run's edges and inside one, are there until the hold ends and gone in
- * the next. */
+/* More messages than runs of rows hold (8 at first, up to 256), read in
+ * order and out of it; ones moved to Trash by another session (their
+ * bytes live on there), at a run's edges and inside one, are there until
+ * the hold ends and gone in the next. */
 static void snapshot_runs_of_rows(void **state)
 {
 	struct fx *f = *state;
