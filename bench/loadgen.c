@@ -798,6 +798,35 @@ static void imap_login(struct conn *c)
 	imap_cmd(c, "LOGIN \"%s\" \"%s\"", u, opt.pass);
 }
 
+/* Phase 0 of every IMAP workload: on the greeting, LOGIN and phase 1. */
+static void imap_greeted(struct conn *c, enum status st)
+{
+	if (st != ST_OK) {
+		conn_fail(c, "bad greeting");
+		return;
+	}
+	c->phase = 1;
+	imap_login(c);
+}
+
+/* IDLE sent: the continuation request is expected next. */
+static void imap_idle_begin(struct conn *c)
+{
+	snprintf(c->tag, sizeof(c->tag), "a%u", ++c->tagno);
+	sendf(c, "%s IDLE\r\n", c->tag);
+	c->expect = EXP_IMAP_CONT;
+	c->t_sent = now();
+	conn_flush(c);
+}
+
+/* DONE sent: IDLE's tagged answer is expected next. */
+static void imap_idle_done(struct conn *c)
+{
+	sendf(c, "DONE\r\n");
+	c->expect = EXP_IMAP_TAGGED;
+	conn_flush(c);
+}
+
 /* ---------------------------------------------------------------- PSS */
 
 static long pss_of(int pid)
@@ -917,13 +946,8 @@ static void setup_step(struct conn *c, enum status st)
 		return;
 	}
 	switch (c->phase) {
-	case 0:  /* greeting */
-		if (st != ST_OK) {
-			conn_fail(c, "bad greeting");
-			return;
-		}
-		c->phase = 1;
-		imap_login(c);
+	case 0:
+		imap_greeted(c, st);
 		return;
 	case 1:
 		if (st != ST_OK) {
@@ -948,10 +972,7 @@ static void setup_step(struct conn *c, enum status st)
 			return;
 		}
 		c->phase = 3;
-		snprintf(c->tag, sizeof(c->tag), "a%u", ++c->tagno);
-		sendf(c, "%s IDLE\r\n", c->tag);
-		c->expect = EXP_IMAP_CONT;
-		conn_flush(c);
+		imap_idle_begin(c);
 		return;
 	case 3:
 		if (st != ST_CONT) {
@@ -961,9 +982,7 @@ static void setup_step(struct conn *c, enum status st)
 			return;
 		}
 		c->phase = 4;
-		sendf(c, "DONE\r\n");
-		c->expect = EXP_IMAP_TAGGED;
-		conn_flush(c);
+		imap_idle_done(c);
 		return;
 	case 4:
 		c->phase = 5;
@@ -1017,12 +1036,7 @@ static void idle_step(struct conn *c, enum status st)
 	}
 	switch (c->phase) {
 	case 0:
-		if (st != ST_OK) {
-			conn_fail(c, "bad greeting");
-			return;
-		}
-		c->phase = 1;
-		imap_login(c);
+		imap_greeted(c, st);
 		return;
 	case 1:
 		if (st != ST_OK) {
@@ -1047,10 +1061,7 @@ static void idle_step(struct conn *c, enum status st)
 			return;
 		}
 		c->phase = 3;
-		snprintf(c->tag, sizeof(c->tag), "a%u", ++c->tagno);
-		sendf(c, "%s IDLE\r\n", c->tag);
-		c->expect = EXP_IMAP_CONT;
-		conn_flush(c);
+		imap_idle_begin(c);
 		return;
 	case 3:
 		if (st != ST_CONT) {
@@ -1135,12 +1146,7 @@ static void mixed_step(struct conn *c, enum status st)
 	double t = now();
 	switch (c->phase) {
 	case 0:
-		if (st != ST_OK) {
-			conn_fail(c, "bad greeting");
-			return;
-		}
-		c->phase = 1;
-		imap_login(c);
+		imap_greeted(c, st);
 		return;
 	case 1:
 		if (st != ST_OK) {
@@ -1175,9 +1181,7 @@ static void mixed_step(struct conn *c, enum status st)
 				}
 			} else {
 				c->phase = 11;
-				sendf(c, "DONE\r\n");
-				c->expect = EXP_IMAP_TAGGED;
-				conn_flush(c);
+				imap_idle_done(c);
 				return;
 			}
 		}
@@ -1264,11 +1268,7 @@ static void mixed_next(struct conn *c)
 	case 5: imap_append(c, "INBOX", &corpus[c->next_msg++ % (long)ncorpus]); break;
 	case 6: imap_cmd(c, "UID STORE %ld +FLAGS.SILENT (\\Deleted)", c->my_uids[c->nmy - 1]); break;
 	case 7:
-		snprintf(c->tag, sizeof(c->tag), "a%u", ++c->tagno);
-		sendf(c, "%s IDLE\r\n", c->tag);
-		c->expect = EXP_IMAP_CONT;
-		c->t_sent = now();
-		conn_flush(c);
+		imap_idle_begin(c);
 		break;
 	}
 }
@@ -1605,12 +1605,7 @@ static void app_step(struct conn *c, enum status st)
 		return;
 	switch (c->phase) {
 	case 0:
-		if (st != ST_OK) {
-			conn_fail(c, "bad greeting");
-			return;
-		}
-		c->phase = 1;
-		imap_login(c);
+		imap_greeted(c, st);
 		return;
 	case 1:
 		if (st != ST_OK) {
