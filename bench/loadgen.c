@@ -23,8 +23,6 @@
  *            -u users, one RCPT each: messages/s
  *   append   loader: -c connections APPEND -n messages from -C DIR into
  *            INBOX of one user (-U)
- *   lmtp -L  loader: the first n/u messages of -C DIR to each of u users
- *            from -U on (stops at -d seconds and says how many)
  *
  * Output: "RESULT key value" lines on stdout, progress on stderr. Exit 0,
  * 1 on error, 3 when the server does not implement what the workload needs
@@ -1467,18 +1465,10 @@ static void run_pop3(void)
 
 static long lmtp_sent, lmtp_done, lmtp_failed;
 static struct lat lat_lmtp;
-static bool lmtp_load;  /* -L: message i goes to user 1 + i / per_user */
 
 static int lmtp_user(long i)
 {
-	if (lmtp_load)
-		return opt.user + (int)(i / (opt.count / opt.users));
 	return 1 + (int)(i % opt.users);
-}
-
-static long lmtp_msg(long i)
-{
-	return lmtp_load ? i % (opt.count / opt.users) : i;
 }
 
 static void lmtp_step(struct conn *c, enum status st)
@@ -1550,7 +1540,7 @@ static void lmtp_step(struct conn *c, enum status st)
 			conn_fail(c, "DATA refused");
 			return;
 		}
-		const struct msg *m = &corpus[lmtp_msg(c->next_msg) % (long)ncorpus];
+		const struct msg *m = &corpus[c->next_msg % (long)ncorpus];
 		wbuf_add(c, m->dot, m->dotlen);
 		c->phase = 5;
 		c->smtp_left = 1;   /* one recipient: one reply */
@@ -1584,9 +1574,6 @@ static void run_lmtp(void)
 	double el = now() - t0;
 	if (lmtp_done == 0)
 		unsupported("no message delivered (%ld failed)", lmtp_failed);
-	if (lmtp_load && lmtp_done < opt.count)
-		fprintf(stderr, "loadgen: LMTP load not done in %.0f s (%ld of %ld delivered)\n",
-		        opt.duration, lmtp_done, opt.count);
 	printf("RESULT messages %ld\nRESULT failed %ld\nRESULT seconds %.2f\n"
 	       "RESULT msgs_per_s %.1f\nRESULT p50_ms %.2f\nRESULT p99_ms %.2f\n",
 	       lmtp_done, lmtp_failed, el, (double)lmtp_done / el,
@@ -1679,14 +1666,14 @@ static void usage(void)
 	    "usage: loadgen -w setup|idle|mixed|large|pop3|lmtp|append -p PORT [-t]\n"
 	    "  [-H HOST] [-f USERFMT] [-u USERS] [-U USER] [-k PASS] [-c CLIENTS]\n"
 	    "  [-n COUNT] [-d SECONDS] [-a NSRC] [-P SERVERPID] [-C CORPUSDIR]\n"
-	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-L] [-O LARGE_ITEMS]\n");
+	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-O LARGE_ITEMS]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int ch;
-	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:LO:")) != -1) {
+	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:O:")) != -1) {
 		switch (ch) {
 		case 'w': opt.workload = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -1706,7 +1693,6 @@ int main(int argc, char **argv)
 		case 'r': opt.rare = optarg; break;
 		case 's': opt.subject = optarg; break;
 		case 'x': opt.seed = (unsigned)atoi(optarg); break;
-		case 'L': lmtp_load = true; break;
 		case 'O': opt.only = optarg; break;
 		default: usage();
 		}
@@ -1736,7 +1722,7 @@ int main(int argc, char **argv)
 		if (opt.corpus == NULL)
 			die("-C CORPUSDIR needed");
 		corpus_load(opt.corpus, strcmp(w, "append") == 0 ? (size_t)opt.count :
-		            lmtp_load ? (size_t)(opt.count / opt.users) : 2000,
+		            2000,
 		            strcmp(w, "lmtp") == 0);
 	}
 	if (strcmp(w, "setup") == 0)
