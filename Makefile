@@ -21,6 +21,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC ?= cc
+# The sub-makes of run, check and release build on every core.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -MMD -MP
@@ -115,11 +117,11 @@ deps:
 	@scripts/install-deps
 
 run: deps
-	@$(MAKE) --no-print-directory FLAVOUR=release build/release/mailkeep
+	@$(MAKE) --no-print-directory -j$(JOBS) FLAVOUR=release build/release/mailkeep
 	@scripts/dev-run build/release/mailkeep
 
 check: deps
-	@$(MAKE) --no-print-directory FLAVOUR=$(FLAVOUR) all
+	@$(MAKE) --no-print-directory -j$(JOBS) FLAVOUR=$(FLAVOUR) all
 	@python3 tests/run.py --build $(BUILD)
 
 unit: all
@@ -129,7 +131,7 @@ unit: all
 asan: $(if $(filter check,$(MAKECMDGOALS)),,all)
 
 release:
-	@$(MAKE) --no-print-directory FLAVOUR=release build/release/mailkeep
+	@$(MAKE) --no-print-directory -j$(JOBS) FLAVOUR=release build/release/mailkeep
 
 fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
