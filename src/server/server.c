@@ -107,9 +107,28 @@ static void worker_shutdown(void *arg)
 	ev_timer_start(w->loop, t, 0);
 }
 
+/* --- stores kept open between sessions (store_keep_idle) --- */
+
+/* Per worker thread: how many stores stay open after their last session,
+ * and for how long; the idle ones are looked at every quarter of that. */
+#define STORE_IDLE_MAX 64
+#define STORE_IDLE_TTL_MS 60000
+static struct ev_timer *idle_sweeps;  /* one per worker */
+
+static void idle_sweep_tick(struct ev_loop *loop, struct ev_timer *t)
+{
+	store_idle_sweep(ev_now(loop));
+	ev_timer_start(loop, t, STORE_IDLE_TTL_MS / 4);
+}
+
 static void worker_init(struct worker *w)
 {
 	listeners_attach(w);
+	store_keep_idle(STORE_IDLE_MAX, STORE_IDLE_TTL_MS);
+	struct ev_timer *t = &idle_sweeps[w->idx];
+	t->cb = idle_sweep_tick;
+	t->data = w;
+	ev_timer_start(w->loop, t, STORE_IDLE_TTL_MS / 4);
 }
 
 static void worker_fini(struct worker *w)
@@ -117,6 +136,8 @@ static void worker_fini(struct worker *w)
 	auth_thread_close();
 	pop3_thread_exit();
 	smtp_deliver_thread_exit();
+	/* Last: the handles closed above would be kept otherwise. */
+	store_idle_close_all();
 }
 
 static const char *config_file;
@@ -190,6 +211,7 @@ int server_run(struct config *cfg, const char *config_path)
 	 * load on 2 cores: ~23% more commands/s with 4 loops than with 2). */
 	unsigned nworkers = cfg->workers ? cfg->workers : 2 * cores();
 	stops = xcalloc(nworkers, sizeof(*stops));
+	idle_sweeps = xcalloc(nworkers, sizeof(*idle_sweeps));
 	if (runtime_workers_init(nworkers) < 0) {
 		err = xstrdup("cannot create event loops");
 		goto fail;
@@ -238,6 +260,7 @@ int server_run(struct config *cfg, const char *config_path)
 	runtime_workers_free();
 	tls_shutdown();
 	free(stops);
+	free(idle_sweeps);
 	log_info("stopped");
 	return 0;
 fail:

@@ -92,8 +92,21 @@ int store_user_open(const char *data_dir, const char *user_id,
                     const struct store_quota *quota,
                     struct store_user **user_r, const char **error_r);
 /* Closes the handle and its mailbox handles; the shared connection closes
- * with the last handle. *user becomes NULL. */
+ * with the last handle (or is kept, see store_keep_idle). *user becomes
+ * NULL. */
 void store_user_close(struct store_user **user);
+
+/* Per thread, off by default: keep up to `max` stores whose last handle
+ * closed open for `ttl_ms` more, so a client that reconnects (a phone
+ * waking up, a mail program opening its second connection) does not pay
+ * for opening the database, its index and their caches again. A kept
+ * store sees other processes' changes like any open one. store_idle_sweep
+ * closes those idle for ttl_ms by `now_ms` (ev_clock_ms; opening and
+ * closing stores sweep too); store_idle_close_all closes every kept one
+ * and turns keeping off (at thread end). */
+void store_keep_idle(size_t max, uint64_t ttl_ms);
+void store_idle_sweep(uint64_t now_ms);
+void store_idle_close_all(void);
 
 const char *store_error(const struct store_user *user);
 

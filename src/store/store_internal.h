@@ -85,6 +85,10 @@ struct store_account {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
 	unsigned refs;
+	/* With no handle left (refs 0) but kept open by store_keep_idle:
+	 * since when (ev_clock_ms), and the order in which accounts went
+	 * idle (the first is closed first when too many are kept). */
+	uint64_t idle_since_ms, idle_seq;
 	struct store_user *users;
 	struct view *views;
 	struct store_quota quota;

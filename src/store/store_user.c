@@ -2,6 +2,7 @@
 #include "store/store_internal.h"
 
 #include "lib/arena.h"
+#include "lib/ev.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,11 @@
 
 /* Accounts open on this thread: handles of one user share one. */
 static _Thread_local struct store_account *open_accounts;
+/* store_keep_idle's settings for this thread; 0 = close with the last
+ * handle. */
+static _Thread_local size_t idle_max;
+static _Thread_local uint64_t idle_ttl_ms;
+static _Thread_local uint64_t idle_seq;  /* order of going idle */
 
 struct store_account *accounts_open_here(void)
 {
@@ -114,12 +120,17 @@ static void account_free(struct store_account *acct)
 	free(acct);
 }
 
+static void account_close(struct store_account *acct);
+
 static struct store_account *account_open(const char *data_dir, const char *user_id,
                                           const char **error_r)
 {
+	if (idle_max > 0)
+		store_idle_sweep(ev_clock_ms());
 	for (struct store_account *a = open_accounts; a != NULL; a = a->next) {
 		if (strcmp(a->data_dir, data_dir) == 0 && strcmp(a->user_id, user_id) == 0) {
 			a->refs++;
+			a->idle_since_ms = 0;
 			return a;
 		}
 	}
@@ -212,6 +223,20 @@ void store_user_close(struct store_user **user)
 			sqlite3_step(s);
 		blobs_after_rollback(acct);
 	}
+	if (idle_max == 0) {
+		account_close(acct);
+		return;
+	}
+	/* Kept for the next session; its page cache goes back now (reads
+	 * come from the mapping again when it is reused). */
+	acct->idle_since_ms = ev_clock_ms();
+	acct->idle_seq = ++idle_seq;
+	sqlite3_db_release_memory(acct->db);
+	store_idle_sweep(acct->idle_since_ms);
+}
+
+static void account_close(struct store_account *acct)
+{
 	for (struct store_account **p = &open_accounts; *p != NULL; p = &(*p)->next) {
 		if (*p == acct) {
 			*p = acct->next;
@@ -219,6 +244,41 @@ void store_user_close(struct store_user **user)
 		}
 	}
 	account_free(acct);
+}
+
+void store_keep_idle(size_t max, uint64_t ttl_ms)
+{
+	idle_max = max;
+	idle_ttl_ms = ttl_ms;
+	store_idle_sweep(ev_clock_ms());
+}
+
+void store_idle_sweep(uint64_t now_ms)
+{
+	/* Expired ones go; then the oldest while more than idle_max are left. */
+	for (;;) {
+		size_t idle = 0;
+		struct store_account *oldest = NULL, *expired = NULL;
+		for (struct store_account *a = open_accounts; a != NULL; a = a->next) {
+			if (a->refs > 0)
+				continue;
+			idle++;
+			/* now_ms may be a loop's cached time, older than idle_since_ms */
+			if (now_ms >= a->idle_since_ms && now_ms - a->idle_since_ms >= idle_ttl_ms)
+				expired = a;
+			if (oldest == NULL || a->idle_seq < oldest->idle_seq)
+				oldest = a;
+		}
+		struct store_account *go = expired != NULL ? expired : idle > idle_max ? oldest : NULL;
+		if (go == NULL)
+			return;
+		account_close(go);
+	}
+}
+
+void store_idle_close_all(void)
+{
+	store_keep_idle(0, 0);
 }
 
 void store_user_set_quota(struct store_user *user, const struct store_quota *q)
