@@ -223,7 +223,8 @@ void store_user_close(struct store_user **user)
 			sqlite3_step(s);
 		blobs_after_rollback(acct);
 	}
-	if (idle_max == 0) {
+	/* One whose transaction was just rolled back is not kept. */
+	if (idle_max == 0 || acct->txn_depth > 0) {
 		account_close(acct);
 		return;
 	}
