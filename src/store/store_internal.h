@@ -79,16 +79,19 @@ enum stmt_id {
 };
 
 struct store_account {
-	struct store_account *next;
+	struct store_account *hnext;   /* store_account_table.c's chain */
+	uint64_t hash;
 	char *data_dir, *user_id;
 	char *dir;                  /* <data_dir>/users/<id> */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
 	unsigned refs;
 	/* With no handle left (refs 0) but kept open by store_keep_idle:
-	 * since when (ev_clock_ms), and the order in which accounts went
-	 * idle (the first is closed first when too many are kept). */
-	uint64_t idle_since_ms, idle_seq;
+	 * since when (ev_clock_ms), on the thread's list of idle accounts,
+	 * oldest first (the first is closed first when too many are kept). */
+	bool idle;
+	uint64_t idle_since_ms;
+	struct store_account *idle_prev, *idle_next;
 	struct store_user *users;
 	struct view *views;
 	struct store_quota quota;
@@ -134,8 +137,16 @@ void txn_rollback(struct store_user *u);
 void txn_abort_clean(struct store_user *u);
 /* Picks up other connections' commits into the loaded views. */
 int account_sync(struct store_user *u);
-/* The accounts open on this thread, linked by next. */
-struct store_account *accounts_open_here(void);
+
+/* store_account_table.c: the accounts open on this thread by (data_dir,
+ * user_id), and the idle ones (refs 0, kept) oldest first. */
+struct store_account *account_table_find(const char *data_dir, const char *user_id);
+void account_table_add(struct store_account *a);
+void account_table_remove(struct store_account *a);
+void account_idle_push(struct store_account *a);
+void account_idle_remove(struct store_account *a);   /* no-op if not idle */
+struct store_account *account_idle_oldest(void);
+size_t account_idle_count(void);
 
 /* store_stmt_cache.c: a statement whose SQL is built at run time (a
  * FETCH's columns, a SEARCH's criteria), prepared once per connection and

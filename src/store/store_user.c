@@ -10,18 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Accounts open on this thread: handles of one user share one. */
-static _Thread_local struct store_account *open_accounts;
-/* store_keep_idle's settings for this thread; 0 = close with the last
- * handle. */
+/* Handles of one user on one thread share one account
+ * (store_account_table.c). store_keep_idle's settings for this thread; 0
+ * = close with the last handle. */
 static _Thread_local size_t idle_max;
 static _Thread_local uint64_t idle_ttl_ms;
-static _Thread_local uint64_t idle_seq;  /* order of going idle */
-
-struct store_account *accounts_open_here(void)
-{
-	return open_accounts;
-}
 
 void store_process_init(void)
 {
@@ -127,12 +120,12 @@ static struct store_account *account_open(const char *data_dir, const char *user
 {
 	if (idle_max > 0)
 		store_idle_sweep(ev_clock_ms());
-	for (struct store_account *a = open_accounts; a != NULL; a = a->next) {
-		if (strcmp(a->data_dir, data_dir) == 0 && strcmp(a->user_id, user_id) == 0) {
-			a->refs++;
-			a->idle_since_ms = 0;
-			return a;
-		}
+	struct store_account *a = account_table_find(data_dir, user_id);
+	if (a != NULL) {
+		a->refs++;
+		account_idle_remove(a);
+		a->idle_since_ms = 0;
+		return a;
 	}
 	struct store_account *acct = xcalloc(1, sizeof(*acct));
 	acct->data_dir = xstrdup(data_dir);
@@ -164,8 +157,7 @@ static struct store_account *account_open(const char *data_dir, const char *user
 	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
 		acct->data_version = sqlite3_column_int64(s, 0);
 	acct->refs = 1;
-	acct->next = open_accounts;
-	open_accounts = acct;
+	account_table_add(acct);
 	return acct;
 }
 
@@ -231,19 +223,15 @@ void store_user_close(struct store_user **user)
 	/* Kept for the next session; its page cache goes back now (reads
 	 * come from the mapping again when it is reused). */
 	acct->idle_since_ms = ev_clock_ms();
-	acct->idle_seq = ++idle_seq;
+	account_idle_push(acct);
 	sqlite3_db_release_memory(acct->db);
 	store_idle_sweep(acct->idle_since_ms);
 }
 
 static void account_close(struct store_account *acct)
 {
-	for (struct store_account **p = &open_accounts; *p != NULL; p = &(*p)->next) {
-		if (*p == acct) {
-			*p = acct->next;
-			break;
-		}
-	}
+	account_idle_remove(acct);
+	account_table_remove(acct);
 	account_free(acct);
 }
 
@@ -256,25 +244,15 @@ void store_keep_idle(size_t max, uint64_t ttl_ms)
 
 void store_idle_sweep(uint64_t now_ms)
 {
-	/* Expired ones go; then the oldest while more than idle_max are left. */
-	for (;;) {
-		size_t idle = 0;
-		struct store_account *oldest = NULL, *expired = NULL;
-		for (struct store_account *a = open_accounts; a != NULL; a = a->next) {
-			if (a->refs > 0)
-				continue;
-			idle++;
-			/* now_ms may be a loop's cached time, older than idle_since_ms */
-			if (now_ms >= a->idle_since_ms && now_ms - a->idle_since_ms >= idle_ttl_ms)
-				expired = a;
-			if (oldest == NULL || a->idle_seq < oldest->idle_seq)
-				oldest = a;
-		}
-		struct store_account *go = expired != NULL ? expired : idle > idle_max ? oldest : NULL;
-		if (go == NULL)
-			return;
-		account_close(go);
-	}
+	/* The oldest go while expired or more than idle_max are kept. The
+	 * list is in the order of a monotonic clock, so the first one not
+	 * expired ends the sweep; now_ms may be a loop's cached time, older
+	 * than idle_since_ms. */
+	struct store_account *a;
+	while ((a = account_idle_oldest()) != NULL &&
+	       (account_idle_count() > idle_max ||
+	        (now_ms >= a->idle_since_ms && now_ms - a->idle_since_ms >= idle_ttl_ms)))
+		account_close(a);
 }
 
 void store_idle_close_all(void)

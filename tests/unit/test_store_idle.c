@@ -140,6 +140,51 @@ static void kept_store_sees_what_changed_while_idle(void **state)
 	unit_rmtree(dir);
 }
 
+/* More users than the table's first size, open together, closed in
+ * another order: each handle finds its own user's store, and the kept
+ * ones are the last to have gone idle. */
+static void many_users_each_find_their_own(void **state)
+{
+	const char *dir = unit_tmpdir(), *err;
+	enum { USERS = 80 };
+	struct store_user *first[USERS], *second[USERS];
+	char name[USERS][16];
+	store_keep_idle(USERS, 60000);
+	for (int i = 0; i < USERS; i++) {
+		snprintf(name[i], sizeof(name[i]), "u%d", i);
+		assert_int_equal(store_user_open(dir, name[i], NULL, &first[i], &err), STORE_OK);
+		if (i % 29 == 0)
+			append_one(first[i], "Subject: only some\r\n\r\nx\r\n");
+	}
+	for (int i = USERS - 1; i >= 0; i--) {
+		assert_int_equal(store_user_open(dir, name[i], NULL, &second[i], &err), STORE_OK);
+		struct store_status st;
+		assert_int_equal(store_mailbox_status(second[i], "INBOX", &st), STORE_OK);
+		assert_int_equal(st.messages, i % 29 == 0 ? 1 : 0);
+	}
+	/* Odd users go idle first, then the even ones. */
+	for (int pass = 1; pass >= 0; pass--)
+		for (int i = pass; i < USERS; i += 2) {
+			store_user_close(&first[i]);
+			assert_true(store_is_open(dir, name[i]));
+			store_user_close(&second[i]);
+		}
+	for (int i = 0; i < USERS; i++)
+		assert_true(store_is_open(dir, name[i]));
+	store_keep_idle(USERS / 2, 60000);
+	for (int i = 0; i < USERS; i++)
+		assert_int_equal(store_is_open(dir, name[i]), i % 2 == 0);
+	/* Reused, an idle store is no longer among those to close. */
+	struct store_user *again;
+	assert_int_equal(store_user_open(dir, name[0], NULL, &again, &err), STORE_OK);
+	store_keep_idle(0, 60000);
+	assert_true(store_is_open(dir, name[0]));
+	assert_false(store_is_open(dir, name[2]));
+	store_user_close(&again);
+	assert_false(store_is_open(dir, name[0]));
+	unit_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +192,7 @@ int main(void)
 		cmocka_unit_test(kept_until_its_time_is_up),
 		cmocka_unit_test(the_first_to_go_idle_is_closed_first),
 		cmocka_unit_test(kept_store_sees_what_changed_while_idle),
+		cmocka_unit_test(many_users_each_find_their_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
