@@ -518,6 +518,41 @@ static void imap_response(struct conn *c)
 	}
 }
 
+/* p[0..n) starts at a line start inside a POP3 multi-line answer: true
+ * and *used past the terminating ".\r\n" (or ".\n") line if it is
+ * there; else false and *used the bytes of whole lines that are not it
+ * (the rest may be the start of the terminator). */
+static bool pop_multi_end(const char *p, size_t n, size_t *used)
+{
+	size_t i = 0;
+	for (;;) {
+		/* i is a line start: is this line "."? */
+		if (i < n && p[i] == '.') {
+			if (i + 1 < n && p[i + 1] == '\n') {
+				*used = i + 2;
+				return true;
+			}
+			if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+				*used = i + 3;
+				return true;
+			}
+			if (i + 2 >= n && (i + 1 >= n || p[i + 1] == '\r'))
+				break;   /* maybe, when more comes */
+		}
+		/* The next line start that holds a dot. */
+		const char *q = p + i + 1, *end = p + n;
+		while (q < end && (q = memchr(q, '.', (size_t)(end - q))) != NULL && q[-1] != '\n')
+			q++;
+		if (q == NULL || q >= end)
+			break;
+		i = (size_t)(q - p);
+	}
+	/* Keep the last, unfinished line (it may be the terminator). */
+	const char *lf = n > i ? memrchr(p + i, '\n', n - i) : NULL;
+	*used = lf != NULL ? (size_t)(lf - p) + 1 : i;
+	return false;
+}
+
 /* Parse everything complete in rbuf; returns bytes consumed. */
 static size_t scan_input(struct conn *c)
 {
@@ -531,6 +566,22 @@ static size_t scan_input(struct conn *c)
 				break;
 		}
 		char *start = c->rbuf + pos;
+		if (c->pop_multi_body) {
+			/* At a line start inside a POP3 multi-line answer. Only
+			 * its end matters: look for a "." that starts a line
+			 * (memchr on dots, which base64 has none of), not at
+			 * every line: a line by line scan made this client
+			 * spend as many instructions per RETR as the server. */
+			size_t end;
+			if (pop_multi_end(start, c->rlen - pos, &end)) {
+				pos += end;
+				c->pop_multi_body = false;
+				finish(c, ST_OK);
+				continue;
+			}
+			pos += end;   /* whole lines, none the last */
+			break;
+		}
 		char *nl = memchr(start, '\n', c->rlen - pos);
 		if (nl == NULL)
 			break;
@@ -541,13 +592,6 @@ static size_t scan_input(struct conn *c)
 		pos += len;
 
 		if (c->expect == EXP_LINE || c->expect == EXP_POP_MULTI) {
-			if (c->pop_multi_body) {
-				if (body == 1 && start[0] == '.') {
-					c->pop_multi_body = false;
-					finish(c, ST_OK);
-				}
-				continue;
-			}
 			size_t k = body < sizeof(c->first) - 1 ? body : sizeof(c->first) - 1;
 			memcpy(c->first, start, k);
 			c->first[k] = '\0';
