@@ -1,7 +1,7 @@
 /*
- * RETR and TOP (RFC 1939): a message that fits one stream step is stuffed
- * whole from the store's bytes into the output; a larger one is streamed
- * from a mapping while the client reads.
+ * RETR and TOP (RFC 1939): a message that fits one stream step is read
+ * into the answer's buffer and dot-stuffed there, whole; a larger one is
+ * streamed from a mapping while the client reads.
  *
  * Reads share a store snapshot held for SNAPSHOT_HOLD_MS from the first
  * RETR of a run. After a RETR, the answer to the next message is made
@@ -88,37 +88,22 @@ enum {
 	RETR_GONE = 2,    /* the connection is gone; the session may be too */
 };
 
-struct whole {
-	char *out;
-	size_t room, n;
-	int64_t top_lines;
-	bool done;
-};
-
-static void stuff_lent(void *arg, const char *data, size_t len)
+/* The whole answer into out (room: whole_room(m)): the message read
+ * straight into it after the first line, then stuffed in place; *len_r
+ * its length. */
+static int stuff_whole(struct pop3_maildrop *d, struct pop3_msg *m, int64_t top_lines,
+                       char *out, size_t *len_r)
 {
-	struct whole *w = arg;
+	size_t h = retr_head(out, top_lines >= 0, m->size), n = 0;
 	/* The size known at login made the room; a message that says
 	 * otherwise is streamed instead. */
-	if (w->room - w->n < POP3_STUFFED_ROOM(len))
-		return;
-	w->n += pop3_stuff_message(data, len, w->top_lines, w->out + w->n);
-	w->done = true;
-}
-
-/* The whole answer into out (room: whole_room), stuffed straight from
- * the store's bytes (store_message_lend: no copy of an inline message);
- * *len_r its length. */
-static int stuff_whole(struct pop3_maildrop *d, struct pop3_msg *m, int64_t top_lines,
-                       char *out, size_t room, size_t *len_r)
-{
-	struct whole w = { .out = out, .room = room, .top_lines = top_lines };
-	w.n = retr_head(out, top_lines >= 0, m->size);
-	int rc = store_message_lend(d->inbox, m->uid, stuff_lent, &w);
+	int rc = store_message_read(d->inbox, m->uid, out + h, m->size, &n);
+	if (rc == STORE_E_LIMIT)
+		return RETR_LEFT;
 	if (rc != STORE_OK)
 		return rc;
-	*len_r = w.n;
-	return w.done ? RETR_SENT : RETR_LEFT;
+	*len_r = h + pop3_stuff_message(out + h, n, top_lines);
+	return RETR_SENT;
 }
 
 /* Into room reserved in the output before, so nothing done while the
@@ -129,7 +114,7 @@ static int retr_whole(struct pop3_session *s, struct pop3_msg *m, int64_t top_li
 	char *out = conn_reserve(s->c, room);
 	if (out == NULL)
 		return RETR_GONE;
-	int rc = stuff_whole(s->drop, m, top_lines, out, room, &n);
+	int rc = stuff_whole(s->drop, m, top_lines, out, &n);
 	if (rc != RETR_SENT)
 		return rc;
 	conn_commit(s->c, n);
@@ -209,7 +194,7 @@ static void ahead_make(struct ev_loop *loop, struct ev_defer *df)
 		d->ahead.buf = xmalloc(room);
 		d->ahead.cap = room;
 	}
-	if (stuff_whole(d, m, -1, d->ahead.buf, room, &len) != RETR_SENT)
+	if (stuff_whole(d, m, -1, d->ahead.buf, &len) != RETR_SENT)
 		return;
 	d->ahead.len = len;
 	d->ahead.num = num;

@@ -92,19 +92,39 @@ static size_t body_end(const char *data, size_t len, int64_t top_lines)
 	return top_lines < 0 ? len : pop3_top_length(data, len, (uint64_t)top_lines);
 }
 
-size_t pop3_stuff_message(const char *data, size_t len, int64_t top_lines, char *out)
+/* A '.' at i starts a line. */
+static bool line_dot(const char *d, size_t i)
 {
-	size_t end = body_end(data, len, top_lines), pos = 0, o = 0;
-	bool at_line_start = true;
-	/* Output is input plus one byte per stuffed dot, so 2 * end + 2 of
-	 * room leaves at least 2 while input remains: every call progresses. */
-	while (pos < end) {
-		size_t used;
-		o += pop3_dot_stuff(&at_line_start, data + pos, end - pos, out + o, 2 * end + 2 - o,
-		                    &used);
-		pos += used;
+	return d[i] == '.' && (i == 0 || d[i - 1] == '\n');
+}
+
+size_t pop3_stuff_message(char *data, size_t len, int64_t top_lines)
+{
+	size_t end = body_end(data, len, top_lines), k = 0;
+	/* Count the dots to stuff (memchr on dots: base64 has none). */
+	for (const char *p = data; p < data + end &&
+	     (p = memchr(p, '.', (size_t)(data + end - p))) != NULL; p++)
+		k += line_dot(data, (size_t)(p - data));
+	/* Then, from the back, each run of bytes moves up by the number of
+	 * dots still to stuff before it, and its dot goes in front of it. */
+	size_t run_end = end, o = end + k;
+	for (size_t left = k; left > 0;) {
+		const char *p = memrchr(data, '.', run_end);
+		if (p == NULL)
+			break;   /* cannot be: the dots were counted */
+		size_t i = (size_t)(p - data);
+		if (!line_dot(data, i)) {
+			run_end = i;   /* search on below; this byte stays in the run */
+			continue;
+		}
+		memmove(data + i + left, data + i, o - (i + left));
+		data[i + left - 1] = '.';
+		o = i + left - 1;
+		left--;
+		run_end = i;
 	}
-	return o + put_end(out + o, o == 0 || out[o - 1] == '\n');
+	o = end + k;
+	return o + put_end(data + o, o == 0 || data[o - 1] == '\n');
 }
 
 size_t pop3_stream_step(void)

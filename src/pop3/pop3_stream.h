@@ -29,10 +29,13 @@ size_t pop3_top_length(const char *data, size_t len, uint64_t lines);
  * (every line a lone "."), plus the terminator. */
 #define POP3_STUFFED_ROOM(len) (2 * (size_t)(len) + 7)
 
-/* Pure: the whole answer body for data (top_lines < 0: all of it, RETR;
- * else TOP's part), dot-stuffed and terminated, into out (room at least
- * POP3_STUFFED_ROOM(len)). Returns bytes written. */
-size_t pop3_stuff_message(const char *data, size_t len, int64_t top_lines, char *out);
+/* Pure, in place: data[0..len) is the message, in room of at least
+ * POP3_STUFFED_ROOM(len); it becomes the whole answer body (top_lines <
+ * 0: all of it, RETR; else TOP's part), dot-stuffed and terminated.
+ * Returns its length. In place because the message is read straight
+ * into the answer's buffer: most messages need no stuffing at all, and
+ * then nothing is copied. */
+size_t pop3_stuff_message(char *data, size_t len, int64_t top_lines);
 
 /* Message bytes stuffed per step of a stream (from output_buffer_limit).
  * A message this small goes out in one step, so it can be sent whole. */

@@ -456,18 +456,16 @@ int store_message_open(struct store_mailbox *mb, uint32_t uid, int *fd_r, uint64
 int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_r,
                       size_t *len_r);
 void store_unmap(const char *data, size_t len);
-/* Lends the whole message to fn without a copy: the bytes of an inline
- * message are those of its row, so they are valid only while fn runs, and
- * fn must not call the store nor anything that may end the caller's
- * session (no conn_write: it may close the connection). For a reader
- * that uses the bytes at once, e.g. copying them into room reserved
- * before. STORE_OK once fn has run, else the error (fn not called). */
-int store_message_lend(struct store_mailbox *mb, uint32_t uid,
-                       void (*fn)(void *arg, const char *data, size_t len), void *arg);
-
+/* Copies the whole message into out (room bytes): STORE_OK and its
+ * length in *len_r, or STORE_E_LIMIT if it is larger than room (nothing
+ * copied). Under a snapshot hold an inline message is read straight into
+ * out, with no copy in between: for a reader that builds its answer in
+ * place (POP3 RETR). */
+int store_message_read(struct store_mailbox *mb, uint32_t uid, char *out, size_t room,
+                       size_t *len_r);
 
 /* Snapshot reads, for reading many messages of one mailbox in a row
- * (POP3: RETR after RETR). While held, store_message_lend and
+ * (POP3: RETR after RETR). While held, store_message_read and
  * store_message_map on mb read through a database connection of the
  * handle's own, in one read transaction kept from the first read to the
  * release (beginning and ending one per message cost a fifth of a RETR):

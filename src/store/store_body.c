@@ -147,9 +147,10 @@ static int message_body_once(struct store_mailbox *mb, uint32_t uid, bool snap,
 	return rc;
 }
 
-/* *s_r is the statement to reset after b is released, NULL for none. */
-static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s_r,
-                        struct body *b)
+/* *s_r is the statement to reset after b is released, NULL for none.
+ * dest (room bytes) may receive the bytes, then b->data is dest. */
+static int message_body(struct store_mailbox *mb, uint32_t uid, char *dest, size_t room,
+                        sqlite3_stmt **s_r, struct body *b)
 {
 	*s_r = NULL;
 	if (!mb->snap_held)
@@ -158,7 +159,7 @@ static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s
 	 * message was expunged meanwhile; a fresh snapshot says so. */
 	bool old = snapshot_in_txn(mb);
 	/* Most messages are inline: by blob id, without the join. */
-	if (snapshot_inline_body(mb, uid, b) == STORE_OK)
+	if (snapshot_inline_body(mb, uid, dest, room, b) == STORE_OK)
 		return STORE_OK;
 	int rc = message_body_once(mb, uid, true, s_r, b);
 	if (rc == STORE_E_INTERNAL && old) {
@@ -168,19 +169,25 @@ static int message_body(struct store_mailbox *mb, uint32_t uid, sqlite3_stmt **s
 	return rc;
 }
 
-int store_message_lend(struct store_mailbox *mb, uint32_t uid,
-                       void (*fn)(void *arg, const char *data, size_t len), void *arg)
+int store_message_read(struct store_mailbox *mb, uint32_t uid, char *out, size_t room,
+                       size_t *len_r)
 {
 	sqlite3_stmt *s;
 	struct body b;
-	int rc = message_body(mb, uid, &s, &b);
+	int rc = message_body(mb, uid, out, room, &s, &b);
 	if (rc < 0)
 		return rc;
-	fn(arg, b.data, b.len);
+	if (b.len > room) {
+		rc = STORE_E_LIMIT;
+	} else {
+		if (b.data != out)
+			memcpy(out, b.data, b.len);
+		*len_r = b.len;
+	}
 	body_release(&b);
 	if (s != NULL)
 		sqlite3_reset(s);
-	return STORE_OK;
+	return rc;
 }
 
 /* A message of at most STORE_INLINE_MAX bytes is handed out as a heap
@@ -197,7 +204,7 @@ int store_message_map(struct store_mailbox *mb, uint32_t uid, const char **data_
 {
 	sqlite3_stmt *s;
 	struct body b;
-	int rc = message_body(mb, uid, &s, &b);
+	int rc = message_body(mb, uid, NULL, 0, &s, &b);
 	if (rc < 0)
 		return rc;
 	*data_r = b.data;

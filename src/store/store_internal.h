@@ -179,11 +179,13 @@ sqlite3_stmt *snapshot_body_stmt(struct store_mailbox *mb);
 struct body;
 /* An inline message's bytes by its blob id (found in a run of message
  * rows read by one range query, then a blob_data row; not ST_MSG_BODY's
- * three-table join per message), read into the snapshot's buffer: valid
- * until the next snapshot call. Anything else (a message in a file, gone,
+ * three-table join per message), read into dest (room bytes; larger is
+ * STORE_E_NOTFOUND) or, dest NULL, the snapshot's buffer: valid until the
+ * next snapshot call. Anything else (a message in a file, gone,
  * or damaged) returns STORE_E_NOTFOUND: the general path then reads it,
  * or says why not. */
-int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b);
+int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, char *dest, size_t room,
+                         struct body *b);
 bool snapshot_in_txn(const struct store_mailbox *mb);
 void snapshot_end(struct store_mailbox *mb);      /* ends the transaction */
 void snapshot_close(struct store_mailbox *mb);

@@ -194,7 +194,8 @@ static const struct run_row *run_find(struct snapshot *sn, int64_t mailbox_id, u
 	return lo < sn->run_n && sn->run[lo].uid == uid ? &sn->run[lo] : NULL;
 }
 
-int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
+int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, char *dest, size_t room,
+                         struct body *b)
 {
 	struct snapshot *sn = mb->snap;
 	if (snapshot_begin(mb) != STORE_OK)
@@ -212,17 +213,20 @@ int snapshot_inline_body(struct store_mailbox *mb, uint32_t uid, struct body *b)
 		blob_close(sn);
 		return STORE_E_NOTFOUND;
 	}
-	if (sn->cap < (size_t)size) {
+	if (dest != NULL && (size_t)size > room)
+		return STORE_E_NOTFOUND;
+	if (dest == NULL && sn->cap < (size_t)size) {
 		free(sn->buf);
 		sn->cap = STORE_INLINE_MAX;
 		sn->buf = xmalloc(sn->cap);
 	}
-	if (size > 0 && sqlite3_blob_read(sn->blob, sn->buf, (int)size, 0) != SQLITE_OK) {
+	char *to = dest != NULL ? dest : sn->buf;
+	if (size > 0 && sqlite3_blob_read(sn->blob, to, (int)size, 0) != SQLITE_OK) {
 		blob_close(sn);
 		return STORE_E_NOTFOUND;
 	}
 	memset(b, 0, sizeof(*b));
-	b->data = size > 0 ? sn->buf : "";
+	b->data = size > 0 ? to : "";
 	b->len = (size_t)size;
 	return STORE_OK;
 }

@@ -77,6 +77,25 @@ static void long_text_with_dots_and_base64(void **state)
 	free(in);
 }
 
+static void check_whole(const char *in, size_t n, int64_t top_lines);
+
+/* The whole answer, stuffed in place, over random text with many line
+ * starting dots: every run of bytes between them moves. */
+static void whole_answer_of_long_text(void **state)
+{
+	size_t n = 100000;
+	char *in = malloc(n);
+	unsigned x = 777;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245 + 12345;
+		unsigned r = (x >> 16) % 100;
+		in[i] = r < 5 ? '\n' : r < 9 ? '.' : (char)('a' + r % 26);
+	}
+	check_whole(in, n, -1);
+	check_whole(in, n, 40);
+	free(in);
+}
+
 static void top_length_counts_header_and_lines(void **state)
 {
 	const char *m = "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n";
@@ -104,7 +123,8 @@ static void check_whole(const char *in, size_t n, int64_t top_lines)
 	char *want = malloc(room), *got = malloc(room + 16);
 	memset(got + room, 0x5a, 16);
 	size_t wn = reference_answer(in, end, want);
-	size_t gn = pop3_stuff_message(in, n, top_lines, got);
+	memcpy(got, in, n);
+	size_t gn = pop3_stuff_message(got, n, top_lines);
 	assert_int_equal(gn, wn);
 	assert_memory_equal(got, want, wn);
 	for (size_t i = 0; i < 16; i++)
@@ -144,7 +164,8 @@ static void top_sends_header_and_lines(void **state)
 	for (int64_t lines = 0; lines < 5; lines++)
 		check_whole(m, n, lines);
 	char out[64];
-	size_t k = pop3_stuff_message(m, n, 1, out);
+	memcpy(out, m, n);
+	size_t k = pop3_stuff_message(out, n, 1);
 	const char *want = "A: 1\r\n..B: 2\r\n\r\n..l1\r\n.\r\n";
 	assert_int_equal(k, strlen(want));
 	assert_memory_equal(out, want, k);
@@ -159,6 +180,7 @@ int main(void)
 		cmocka_unit_test(retr_matches_the_rule),
 		cmocka_unit_test(worst_case_fits_the_room),
 		cmocka_unit_test(top_sends_header_and_lines),
+		cmocka_unit_test(whole_answer_of_long_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* store_message_lend and store_message_map: the same bytes for an
+/* store_message_read and store_message_map: the same bytes for an
  * inline message and a file one; a copy that outlives later store calls;
  * an expunged message is an error and fn is not called; under a snapshot
  * hold, the messages as they were at the first read, inline ones and file
@@ -15,13 +15,24 @@ struct seen {
 	int calls;
 };
 
-static void keep(void *arg, const char *data, size_t len)
+/* store_message_read into room of exactly `room` bytes, fenced: nothing
+ * is written past it, nor anything at all when it fails. */
+static int read_into(struct store_mailbox *mb, uint32_t uid, size_t room, struct seen *s)
 {
-	struct seen *s = arg;
-	s->data = malloc(len + 1);
-	memcpy(s->data, data, len);
-	s->len = len;
-	s->calls++;
+	char *buf = malloc(room + 16);
+	memset(buf, 0x5a, room + 16);
+	size_t len = 0;
+	int rc = store_message_read(mb, uid, buf, room, &len);
+	for (size_t i = rc == STORE_OK ? room : 0; i < room + 16; i++)
+		assert_int_equal(buf[i], 0x5a);
+	if (rc == STORE_OK) {
+		s->data = buf;
+		s->len = len;
+		s->calls++;
+	} else {
+		free(buf);
+	}
+	return rc;
 }
 
 static uint32_t append(struct store_user *u, const char *text, size_t n)
@@ -39,7 +50,7 @@ static uint32_t append(struct store_user *u, const char *text, size_t n)
 static char *text(size_t n, char fill)
 {
 	char *t = malloc(n);
-	const char *head = "Subject: lend\r\n\r\n";
+	const char *head = "Subject: read\r\n\r\n";
 	memset(t, fill, n);
 	memcpy(t, head, strlen(head));
 	for (size_t i = 78; i + 1 < n; i += 80) {
@@ -68,7 +79,7 @@ static void same_bytes_inline_and_file(void **state)
 	size_t lens[4];
 	for (int i = 0; i < 4; i++) {
 		struct seen s = { 0 };
-		assert_int_equal(store_message_lend(mb, uids[i], keep, &s), STORE_OK);
+		assert_int_equal(read_into(mb, uids[i], sizes[i], &s), STORE_OK);
 		assert_int_equal(s.calls, 1);
 		assert_int_equal(s.len, sizes[i]);
 		assert_memory_equal(s.data, texts[i], sizes[i]);
@@ -100,7 +111,7 @@ static void expunged_is_an_error(void **state)
 	assert_int_equal(store_expunge(mb, STORE_EXPUNGE_SET, &set, f->a, &gone, &ngone),
 	                 STORE_OK);
 	struct seen s = { 0 };
-	int rc = store_message_lend(mb, uid, keep, &s);
+	int rc = read_into(mb, uid, 200, &s);
 	assert_true(rc == STORE_E_EXPUNGED || rc == STORE_E_NOTFOUND);
 	assert_int_equal(s.calls, 0);
 	const char *data;
@@ -110,16 +121,41 @@ static void expunged_is_an_error(void **state)
 	store_mailbox_close(&mb);
 }
 
-static int lend_rc(struct store_mailbox *mb, uint32_t uid, const char *want, size_t n)
+static int read_rc(struct store_mailbox *mb, uint32_t uid, const char *want, size_t n)
 {
 	struct seen s = { 0 };
-	int rc = store_message_lend(mb, uid, keep, &s);
+	int rc = read_into(mb, uid, n, &s);
 	if (rc == STORE_OK) {
 		assert_int_equal(s.len, n);
 		assert_memory_equal(s.data, want, n);
 		free(s.data);
 	}
 	return rc;
+}
+
+/* A room one byte short is refused, with a snapshot held (the inline
+ * message read straight into the room) and without. */
+static void larger_than_the_room_is_refused(void **state)
+{
+	struct fx *f = *state;
+	const size_t sizes[] = { 300, 70000 };
+	for (int held = 0; held < 2; held++)
+		for (int i = 0; i < 2; i++) {
+			char *t = text(sizes[i], 'r');
+			uint32_t uid = append(f->u, t, sizes[i]);
+			struct store_mailbox *mb;
+			assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
+			if (held)
+				assert_int_equal(store_snapshot_hold(mb), STORE_OK);
+			struct seen s = { 0 };
+			assert_int_equal(read_into(mb, uid, sizes[i] - 1, &s), STORE_E_LIMIT);
+			assert_int_equal(s.calls, 0);
+			assert_int_equal(read_rc(mb, uid, t, sizes[i]), STORE_OK);
+			if (held)
+				store_snapshot_release(mb);
+			store_mailbox_close(&mb);
+			free(t);
+		}
 }
 
 static void snapshot_reads_as_at_first_read(void **state)
@@ -132,8 +168,8 @@ static void snapshot_reads_as_at_first_read(void **state)
 	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &mb), STORE_OK);
 	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &other), STORE_OK);
 	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
-	assert_int_equal(lend_rc(mb, us, ts, small), STORE_OK);
-	assert_int_equal(lend_rc(mb, ub, tb, big), STORE_OK);
+	assert_int_equal(read_rc(mb, us, ts, small), STORE_OK);
+	assert_int_equal(read_rc(mb, ub, tb, big), STORE_OK);
 
 	/* Another session appends one and expunges both. */
 	char *tn = text(small, 'n');
@@ -149,8 +185,8 @@ static void snapshot_reads_as_at_first_read(void **state)
 	/* Held: the new one is not there yet, the inline one still is; the
 	 * file one is either still readable or, its file gone, expunged:
 	 * never a failure. */
-	assert_int_equal(lend_rc(mb, un, tn, small), STORE_E_EXPUNGED);
-	assert_int_equal(lend_rc(mb, us, ts, small), STORE_OK);
+	assert_int_equal(read_rc(mb, un, tn, small), STORE_E_EXPUNGED);
+	assert_int_equal(read_rc(mb, us, ts, small), STORE_OK);
 	const char *data;
 	size_t len;
 	int rc = store_message_map(mb, ub, &data, &len);
@@ -163,12 +199,12 @@ static void snapshot_reads_as_at_first_read(void **state)
 
 	/* Released: the store as it is now. */
 	store_snapshot_release(mb);
-	assert_int_equal(lend_rc(mb, us, ts, small), STORE_E_EXPUNGED);
-	assert_int_equal(lend_rc(mb, ub, tb, big), STORE_E_EXPUNGED);
-	assert_int_equal(lend_rc(mb, un, tn, small), STORE_OK);
+	assert_int_equal(read_rc(mb, us, ts, small), STORE_E_EXPUNGED);
+	assert_int_equal(read_rc(mb, ub, tb, big), STORE_E_EXPUNGED);
+	assert_int_equal(read_rc(mb, un, tn, small), STORE_OK);
 	/* A new hold starts from now. */
 	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
-	assert_int_equal(lend_rc(mb, un, tn, small), STORE_OK);
+	assert_int_equal(read_rc(mb, un, tn, small), STORE_OK);
 	store_mailbox_close(&other);
 	store_mailbox_close(&mb);
 	free(ts);
@@ -196,7 +232,7 @@ static void snapshot_reads_inline_and_file_in_turn(void **state)
 	size_t lens[sizeof(order) / sizeof(order[0])];
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		int i = order[k];
-		assert_int_equal(lend_rc(mb, uids[i], texts[i], sizes[i]), STORE_OK);
+		assert_int_equal(read_rc(mb, uids[i], texts[i], sizes[i]), STORE_OK);
 		assert_int_equal(store_message_map(mb, uids[i], &maps[k], &lens[k]), STORE_OK);
 		if (k == 6) {
 			/* A new snapshot between reads. */
@@ -236,10 +272,10 @@ static void snapshot_runs_of_rows(void **state)
 	assert_int_equal(store_mailbox_open(f->u, "INBOX", 0, &other), STORE_OK);
 	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(lend_rc(mb, uids[i], texts[i], strlen(texts[i])), STORE_OK);
+		assert_int_equal(read_rc(mb, uids[i], texts[i], strlen(texts[i])), STORE_OK);
 	const int back[] = { 599, 0, 300, 255, 256, 257, 1 };
 	for (size_t k = 0; k < sizeof(back) / sizeof(back[0]); k++)
-		assert_int_equal(lend_rc(mb, uids[back[k]], texts[back[k]], strlen(texts[back[k]])),
+		assert_int_equal(read_rc(mb, uids[back[k]], texts[back[k]], strlen(texts[back[k]])),
 		                 STORE_OK);
 
 	const int gone_i[] = { 1, 255, 256, 300, 599 };
@@ -253,31 +289,31 @@ static void snapshot_runs_of_rows(void **state)
 	assert_int_equal(moved.n, NG);
 	/* Held: still there. */
 	for (int k = 0; k < NG; k++)
-		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		assert_int_equal(read_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
 		                         strlen(texts[gone_i[k]])), STORE_OK);
 
 	/* The last run read in this hold holds three of them. */
-	assert_int_equal(lend_rc(mb, uids[1], texts[1], strlen(texts[1])), STORE_OK);
+	assert_int_equal(read_rc(mb, uids[1], texts[1], strlen(texts[1])), STORE_OK);
 
 	/* A new hold: gone, first from where the last hold's run was, then
 	 * in order and backwards; their neighbours are not. */
 	store_snapshot_release(mb);
 	assert_int_equal(store_snapshot_hold(mb), STORE_OK);
 	for (int k = 0; k < NG; k++)
-		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		assert_int_equal(read_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
 		                         strlen(texts[gone_i[k]])), STORE_E_EXPUNGED);
 	for (int i = 0; i < N; i++) {
 		bool expunged = false;
 		for (int k = 0; k < NG; k++)
 			expunged |= gone_i[k] == i;
-		assert_int_equal(lend_rc(mb, uids[i], texts[i], strlen(texts[i])),
+		assert_int_equal(read_rc(mb, uids[i], texts[i], strlen(texts[i])),
 		                 expunged ? STORE_E_EXPUNGED : STORE_OK);
 	}
 	for (int k = NG - 1; k >= 0; k--)
-		assert_int_equal(lend_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
+		assert_int_equal(read_rc(mb, uids[gone_i[k]], texts[gone_i[k]],
 		                         strlen(texts[gone_i[k]])), STORE_E_EXPUNGED);
-	assert_int_equal(lend_rc(mb, uids[N - 1] + 1, "", 0), STORE_E_EXPUNGED);
-	assert_int_equal(lend_rc(mb, uids[598], texts[598], strlen(texts[598])), STORE_OK);
+	assert_int_equal(read_rc(mb, uids[N - 1] + 1, "", 0), STORE_E_EXPUNGED);
+	assert_int_equal(read_rc(mb, uids[598], texts[598], strlen(texts[598])), STORE_OK);
 	store_snapshot_release(mb);
 	store_mailbox_close(&other);
 	store_mailbox_close(&mb);
@@ -300,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(same_bytes_inline_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(expunged_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(larger_than_the_room_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_reads_as_at_first_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_reads_inline_and_file_in_turn, setup,
 		                                teardown),
