@@ -174,8 +174,21 @@ static void snapshot_hold(struct pop3_session *s)
 	ev_timer_start(d->loop, &d->snapshot_timer, SNAPSHOT_HOLD_MS);
 }
 
-/* Deferred after a RETR: the next message's answer, when it is sent
- * whole and a snapshot is held. Any failure leaves nothing: that RETR
+/* Answers are made ahead for messages up to output_buffer_limit, not
+ * only those sent whole by RETR (one stream step, a quarter of it): a
+ * larger message read and stuffed in the round trip (mapped, faulted in,
+ * copied): with the 4% of messages over 64 KiB in bench/run's corpus, a
+ * download was 0-16% slower. The answer, at most about twice the
+ * limit, still fits the output under its ceiling (it is sent only when
+ * the output is under the limit), and a session holds it only while its
+ * snapshot is held. */
+static size_t ahead_max(void)
+{
+	return (size_t)runtime_config->output_buffer_limit;
+}
+
+/* Deferred after a RETR: the next message's answer, when a snapshot is
+ * held. Any failure leaves nothing: that RETR
  * then reads, and reports, as usual. */
 static void ahead_make(struct ev_loop *loop, struct ev_defer *df)
 {
@@ -186,7 +199,7 @@ static void ahead_make(struct ev_loop *loop, struct ev_defer *df)
 	if (num == 0 || num > d->n || d->stream != NULL || !ev_timer_active(&d->snapshot_timer))
 		return;
 	struct pop3_msg *m = &d->msgs[num - 1];
-	if (m->deleted || m->size > pop3_stream_step())
+	if (m->deleted || m->size > ahead_max())
 		return;
 	size_t room = whole_room(m), len = 0;
 	if (d->ahead.cap < room) {

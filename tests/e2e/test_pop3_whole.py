@@ -32,9 +32,11 @@ def stuffed(m):
 
 
 class Pop3Whole(unittest.TestCase):
-    # Step 1024 bytes: messages either side of it take both paths.
+    # Step 1024 bytes: messages either side of it take both paths. The
+    # answer to the next RETR is made ahead up to 4096 bytes (the limit):
+    # 3000 and 4096 are sent whole from it but streamed otherwise.
     settings = {"output_buffer_limit": "4K"}
-    sizes = [200, 1000, 1024, 1025, 3000, 20000]
+    sizes = [200, 1000, 1024, 1025, 3000, 20000, 4096, 4097]
 
     def setUp(self):
         self.srv = mk.Server(**self.settings).start()
@@ -101,7 +103,7 @@ class Pop3Whole(unittest.TestCase):
         s, f = self.login()
         # In order, then back, skipping, repeating: each answer is the
         # message asked for, whatever was read ahead.
-        for i in [1, 2, 3, 4, 5, 6, 1, 3, 2, 2, 6, 5, 4]:
+        for i in [1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 2, 2, 6, 5, 4, 8, 7]:
             self.assertTrue(self.retr(s, f, i).startswith(b"+OK"), i)
         # TOP of the message after a RETR is TOP's answer, not RETR's.
         self.retr(s, f, 1)
