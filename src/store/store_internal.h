@@ -57,7 +57,9 @@ struct store_mailbox {
 };
 
 struct store_user {
-	struct store_user *next;
+	/* The account's handles: a client in IDLE holds one, so thousands
+	 * per account; doubly linked, as one leaves in O(1). */
+	struct store_user *next, *prev;
 	struct store_account *acct;
 	struct store_mailbox *boxes;
 	char err[256];

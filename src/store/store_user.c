@@ -176,6 +176,8 @@ int store_user_open(const char *data_dir, const char *user_id,
 	struct store_user *u = xcalloc(1, sizeof(*u));
 	u->acct = acct;
 	u->next = acct->users;
+	if (u->next != NULL)
+		u->next->prev = u;
 	acct->users = u;
 	if (quota != NULL)
 		acct->quota = *quota;
@@ -200,12 +202,12 @@ void store_user_close(struct store_user **user)
 		store_mailbox_close(&mb);
 	}
 	struct store_account *acct = u->acct;
-	for (struct store_user **p = &acct->users; *p != NULL; p = &(*p)->next) {
-		if (*p == u) {
-			*p = u->next;
-			break;
-		}
-	}
+	if (u->prev != NULL)
+		u->prev->next = u->next;
+	else
+		acct->users = u->next;
+	if (u->next != NULL)
+		u->next->prev = u->prev;
 	free(u);
 	if (--acct->refs > 0)
 		return;
