@@ -1,5 +1,6 @@
 #include "lib/conn.h"
 #include "lib/arena.h"
+#include "lib/fdpark.h"
 #include "lib/tls.h"
 
 #include <arpa/inet.h>
@@ -12,6 +13,8 @@
 
 #include <openssl/err.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 
 #define READ_CHUNK 16384
 /* Per SSL_write. A plain socket takes all that is queued in one send: the
@@ -87,8 +90,10 @@ static void buf_prepare(struct buf *b)
 }
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents);
+static void park_sweep(struct conn_list *l, struct ev_loop *loop);
 static void update_io(struct conn *c);
 static void finish_close(struct conn *c);
+static int conn_unpark(struct conn *c, bool kick);
 
 static void list_add(struct conn_list *l, struct conn *c)
 {
@@ -292,6 +297,7 @@ static int do_read(struct conn *c)
 				return -1;
 			}
 		}
+		c->last_io = ev_now(c->loop);
 		buf_prepare(&c->in);
 		buf_append(&c->in, read_scratch, (size_t)n);
 		/* A short read emptied the socket: skip the read that would
@@ -340,6 +346,7 @@ static int do_write(struct conn *c)
 			}
 		}
 		buf_consume(&c->out, (size_t)w);
+		c->last_io = ev_now(c->loop);
 	}
 	if (c->out.len == 0)
 		buf_release(&c->out);
@@ -348,7 +355,8 @@ static int do_write(struct conn *c)
 
 static void update_io(struct conn *c)
 {
-	if (c->closed || c->tls == CONN_TLS_HANDSHAKE)
+	/* A parked socket's poll waits for input; output unparks it. */
+	if (c->closed || c->parked || c->tls == CONN_TLS_HANDSHAKE)
 		return;
 	unsigned ev = 0;
 	if (want_input(c) || c->ssl_write_wants_read)
@@ -397,7 +405,7 @@ static void after_write(struct conn *c)
 static void flush_cb(struct ev_loop *loop, struct ev_defer *d)
 {
 	struct conn *c = d->data;
-	if (c->closed)
+	if (c->closed || (c->out.len > 0 && conn_unpark(c, true) < 0))
 		return;
 	if (c->tls != CONN_TLS_HANDSHAKE && do_write(c) < 0)
 		return;
@@ -407,7 +415,8 @@ static void flush_cb(struct ev_loop *loop, struct ev_defer *d)
 static void input_cb(struct ev_loop *loop, struct ev_defer *d)
 {
 	struct conn *c = d->data;
-	if (c->closed || c->tls == CONN_TLS_HANDSHAKE)
+	/* Parked, it had nothing buffered, and its poll watches for more. */
+	if (c->closed || c->parked || c->tls == CONN_TLS_HANDSHAKE)
 		return;
 	if (c->tls == CONN_TLS_ON && do_read(c) < 0)
 		return;
@@ -440,6 +449,184 @@ static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents)
 			return;
 	}
 	update_io(c);
+}
+
+/* --- parking (conn.h, lib/fdpark.h) --- */
+
+/* Connections quiet this long may be parked, when the process is near its
+ * open-files limit; a loop looks for them at most this often. */
+#define PARK_QUIET_MS 200
+#define SWEEP_EVERY_MS 100
+
+static _Atomic long fds_held;   /* connections' descriptors, all threads */
+static long fds_high, fds_low;  /* park from high, down to low */
+static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
+
+/* The rest of the limit is for listeners, stores, logs and the rings. */
+static void limits_init(void)
+{
+	struct rlimit rl;
+	long lim = 1L << 20;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)lim)
+		lim = (long)rl.rlim_cur;
+	long reserve = lim / 8 > 64 ? lim / 8 : 64;
+	fds_low = lim / 2;
+	fds_high = lim - reserve > fds_low ? lim - reserve : fds_low;
+}
+
+/* Waiting for the client with nothing else to do (how long: the caller
+ * looks). */
+static bool parkable(const struct conn *c)
+{
+	return !c->parked && !c->closed && !c->closing && c->ops != NULL && c->fd >= 0 &&
+	       c->tls != CONN_TLS_HANDSHAKE && !c->starttls_pending && !c->paused && !c->in_eof &&
+	       !c->out_full && c->in.len == 0 && c->out.len == 0 && !c->flush_defer.queued &&
+	       !c->input_defer.queued && !c->ssl_read_wants_write && !c->ssl_write_wants_read &&
+	       (c->ssl == NULL || SSL_pending(c->ssl) == 0);
+}
+
+/* The client sent something or hung up, or output waits: as if epoll
+ * had said so. Without a descriptor free, the park wakes it again. */
+static void park_wake(void *arg)
+{
+	struct conn *c = arg;
+	if (c->closed || conn_unpark(c, false) < 0)
+		return;
+	conn_io_cb(c->loop, &c->io, EV_READ | (c->out.len > 0 ? EV_WRITE : 0));
+}
+
+/* The loop's park, made at half the limit: it takes a descriptor too, so
+ * not when none is left. Unavailable for good where the kernel cannot. */
+static struct fdpark *park_of(struct conn_list *l, struct ev_loop *loop)
+{
+	if (l->park != NULL || l->park_unavailable)
+		return l->park;
+	l->park = fdpark_new(loop);
+	if (l->park == NULL && errno != EMFILE && errno != ENFILE) {
+		l->park_unavailable = true;
+		log_warn("quiet connections cannot be parked, the open-files limit is the limit on "
+		         "connections: %s", strerror(errno));
+	}
+	return l->park;
+}
+
+static bool conn_park(struct conn *c)
+{
+	struct conn_list *l = c->list;
+	if (park_of(l, c->loop) == NULL)
+		return false;
+	ev_io_stop(c->loop, &c->io);
+	if (fdpark_park(l->park, c->fd, park_wake, c, &c->park_slot) < 0) {
+		update_io(c);
+		return false;
+	}
+	c->parked = true;
+	c->fd = c->io.fd = -1;
+	fds_held--;
+	return true;
+}
+
+/* 0, or -1: no descriptor free (and with kick, the park wakes the
+ * connection later to try again), or the socket was lost (closed). */
+static int conn_unpark(struct conn *c, bool kick)
+{
+	if (!c->parked)
+		return 0;
+	int fd = fdpark_unpark(c->list->park, c->park_slot);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Others, quiet again since they were woken, make room. */
+			park_sweep(c->list, c->loop);
+			if (kick)
+				fdpark_kick(c->list->park, c->park_slot);
+			return -1;
+		}
+		conn_log(c, LOGL_WARN, "disconnected reason=unpark-failed error=\"%s\"", strerror(errno));
+		fdpark_drop(c->list->park, c->park_slot);
+		c->parked = false;
+		conn_abort(c);
+		return -1;
+	}
+	c->parked = false;
+	c->fd = c->io.fd = fd;
+	/* The descriptor is a new number: OpenSSL's socket BIO learns it. */
+	if (c->ssl != NULL)
+		BIO_set_fd(SSL_get_rbio(c->ssl), fd, BIO_NOCLOSE);
+	fds_held++;
+	return 0;
+}
+
+static void park_timer_cb(struct ev_loop *loop, struct ev_timer *t)
+{
+	park_sweep(t->data, loop);
+}
+
+static void park_later(struct conn_list *l, struct ev_loop *loop, uint64_t ms)
+{
+	l->park_timer.cb = park_timer_cb;
+	l->park_timer.data = l;
+	if (!ev_timer_active(&l->park_timer))
+		ev_timer_start(loop, &l->park_timer, ms);
+}
+
+/* Past a mark: by the count of connections' descriptors, or by the
+ * number a new one got (the lowest free: it counts the others too). */
+static bool past(long mark, int fd)
+{
+	return fds_held >= mark || fd >= mark;
+}
+
+/* A connection arrived on this loop (accepted or moved here). */
+static void arrived(struct conn *c)
+{
+	if (past(fds_low, c->fd))
+		park_of(c->list, c->loop);
+	if (past(fds_high, c->fd))
+		park_sweep(c->list, c->loop);
+}
+
+/* Park this loop's quiet connections until the process holds fds_low
+ * connections' descriptors. Those waiting but not quiet long enough yet
+ * are looked at again when they are. */
+static void park_sweep(struct conn_list *l, struct ev_loop *loop)
+{
+	uint64_t now = ev_now(loop);
+	if (l->park_unavailable || fds_held <= fds_low)
+		return;
+	if (l->last_sweep != 0 && now - l->last_sweep < SWEEP_EVERY_MS) {
+		park_later(l, loop, SWEEP_EVERY_MS - (now - l->last_sweep));
+		return;
+	}
+	l->last_sweep = now;
+	size_t young = 0, parked = 0;
+	for (struct conn *c = l->head; c != NULL && fds_held > fds_low; c = c->next) {
+		if (!parkable(c))
+			continue;
+		if (now - c->last_io < PARK_QUIET_MS)
+			young++;
+		else if (conn_park(c))
+			parked++;
+		else if (l->park_unavailable)
+			return;
+	}
+	if (parked > 0 && (l->last_said == 0 || now - l->last_said >= 60000)) {
+		l->last_said = now;
+		log_info("open files near the limit: %zu quiet connections parked now, %zu in all on "
+		         "this thread", parked, fdpark_count(l->park));
+	}
+	if (young > 0 && fds_held > fds_low)
+		park_later(l, loop, PARK_QUIET_MS);
+}
+
+void conn_list_park_quiet(struct conn_list *l, struct ev_loop *loop)
+{
+	park_sweep(l, loop);
+}
+
+void conn_list_park_free(struct conn_list *l, struct ev_loop *loop)
+{
+	ev_timer_stop(loop, &l->park_timer);
+	fdpark_free(&l->park);
 }
 
 /* --- public --- */
@@ -567,14 +754,23 @@ static void finish_close(struct conn *c)
 	ev_timer_stop(c->loop, &c->timer);
 	ev_defer_cancel(c->loop, &c->flush_defer);
 	ev_defer_cancel(c->loop, &c->input_defer);
+	/* Back for a TLS close_notify if a descriptor is free; else closed
+	 * where it is. */
+	if (c->parked && (c->tls != CONN_TLS_ON || conn_unpark(c, false) < 0)) {
+		fdpark_drop(c->list->park, c->park_slot);
+		c->parked = false;
+	}
 	if (c->ssl != NULL) {
-		if (c->tls == CONN_TLS_ON)
+		if (c->tls == CONN_TLS_ON && c->fd >= 0)
 			SSL_shutdown(c->ssl);  /* best effort close_notify */
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 		ERR_clear_error();
 	}
-	close(c->fd);
+	if (c->fd >= 0) {
+		close(c->fd);
+		fds_held--;
+	}
 	c->fd = -1;
 	if (c->ops != NULL && c->ops->closed != NULL)
 		c->ops->closed(c);
@@ -631,6 +827,7 @@ static void move_arrive(void *ctx)
 	void *arg = m->arg;
 	list_add(m->to_list, c);
 	free(m);
+	arrived(c);
 	then(c, arg);
 	/* Unless `then` closed it or sent it on to yet another loop. */
 	if (!c->closed && c->loop == here) {
@@ -644,6 +841,13 @@ static void move_arrive(void *ctx)
 void conn_move(struct conn *c, struct ev_loop *to, struct conn_list *to_list,
                void (*then)(struct conn *c, void *arg), void *arg)
 {
+	/* The park is this loop's. A session moves right after input, so
+	 * this is not expected; without a descriptor free, the socket is
+	 * closed and the session fails on the other side. */
+	if (c->parked && conn_unpark(c, false) < 0 && c->parked) {
+		fdpark_drop(c->list->park, c->park_slot);
+		c->parked = false;
+	}
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_defer_cancel(c->loop, &c->flush_defer);
@@ -705,6 +909,10 @@ struct conn *conn_new(struct ev_loop *loop, struct conn_list *list, int fd,
 	}
 	set_logctx(c, NULL);
 	list_add(list, c);
+	c->last_io = ev_now(loop);
+	pthread_once(&limits_once, limits_init);
+	fds_held++;
+	arrived(c);
 	return c;
 }
 

@@ -66,10 +66,17 @@ struct conn_ops {
 	void (*closed)(struct conn *c);
 };
 
+struct fdpark;
+
 /* Connections of one loop, for shutdown and counting. */
 struct conn_list {
 	struct conn *head;
 	size_t n;
+	/* private to conn.c: where quiet connections are parked */
+	struct fdpark *park;
+	struct ev_timer park_timer;
+	bool park_unavailable;
+	uint64_t last_sweep, last_said;
 };
 
 struct conn_settings {
@@ -106,6 +113,9 @@ struct conn {
 	size_t out_limit;
 	bool implicit_tls, paused, out_full, closing, closed, starttls_pending;
 	bool ssl_read_wants_write, ssl_write_wants_read;
+	bool parked;                 /* fd is -1: the socket is in list->park */
+	uint32_t park_slot;
+	uint64_t last_io;            /* ev_now() when bytes last moved */
 	void (*on_release)(struct conn *c);  /* listener bookkeeping */
 	void *release_arg;
 };
@@ -159,6 +169,18 @@ void conn_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
  * Nothing may touch c on this thread after. */
 void conn_move(struct conn *c, struct ev_loop *to, struct conn_list *to_list,
                void (*then)(struct conn *c, void *arg), void *arg);
+
+/* Parking. Near the open-files limit, connections quiet for a while
+ * (waiting for the client, nothing to send: a mail client in IDLE) give
+ * their descriptor back and their socket waits in the loop's fdpark
+ * (lib/fdpark.h) until the client sends something or the session has
+ * output for it; none of this shows to the session. conn_new parks when
+ * the process is near the limit; the listener calls conn_list_park_quiet
+ * when accept() finds no descriptor free. conn_list_park_free, when the
+ * loop is done, closes what is still parked
+ * (before the loop is freed). */
+void conn_list_park_quiet(struct conn_list *l, struct ev_loop *loop);
+void conn_list_park_free(struct conn_list *l, struct ev_loop *loop);
 
 static inline bool conn_secure(const struct conn *c) { return c->tls == CONN_TLS_ON; }
 

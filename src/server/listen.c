@@ -119,8 +119,17 @@ static void accept_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents)
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_error("accept on %s: %s", l->addr, strerror(errno));
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Quiet connections give their descriptors back
+				 * (conn.h); said once a second at most, as this
+				 * comes back at every loop pass until then. */
+				conn_list_park_quiet(&w->conns, loop);
+				static _Thread_local uint64_t said;
+				if (said == 0 || ev_now(loop) - said >= 1000) {
+					said = ev_now(loop);
+					log_error("accept on %s: %s", l->addr, strerror(errno));
+				}
+			}
 			return;
 		}
 		struct netaddr a;

@@ -136,6 +136,7 @@ static void worker_fini(struct worker *w)
 	auth_thread_close();
 	pop3_thread_exit();
 	smtp_deliver_thread_exit();
+	conn_list_park_free(&w->conns, w->loop);
 	/* Last: the handles closed above would be kept otherwise. */
 	store_idle_close_all();
 }

@@ -70,7 +70,10 @@ def tls_context():
 
 
 class Server:
-    def __init__(self, services=None, tmp=None, **settings):
+    def __init__(self, services=None, tmp=None, nofile=None, **settings):
+        # nofile: the server's open-files limit (soft and hard), for tests
+        # of what it does at that limit.
+        self.nofile = nofile
         self.tmp = tmp or tempfile.mkdtemp(prefix="mk-e2e-")
         self.own_tmp = tmp is None
         self.data = os.path.join(self.tmp, "data")
@@ -107,9 +110,14 @@ class Server:
     # --- process ---
     def start(self, timeout=15):
         self.logf = open(self.log_path, "ab")
+        limit = None
+        if self.nofile is not None:
+            import resource
+            n = self.nofile
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"],
                                      stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=limit)
         deadline = time.time() + timeout
         pending = set(self.ports)
         while pending:
