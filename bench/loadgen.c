@@ -11,7 +11,10 @@
  *            LOGOUT, over and over, -c clients at once (-S adds SELECT+IDLE)
  *   idle     memory: open -n connections, LOGIN, SELECT INBOX and IDLE
  *            (login only when the server has no SELECT), then read the
- *            server's PSS (-P pid: that process and all its descendants)
+ *            server's PSS (-P pid: that process and all its descendants);
+ *            more connections than one process can hold open (-N, default
+ *            the open-files limit less a margin) are opened by forked
+ *            worker processes, a share each
  *   mixed    IMAP mixed load: -c clients, each LOGIN + SELECT INBOX then a
  *            random mix of FETCH, STORE, SEARCH, APPEND, EXPUNGE, IDLE for
  *            -d seconds: commands/s, p50/p99 latency
@@ -44,10 +47,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +83,7 @@ static struct {
 	const char *rare;       /* SEARCH BODY word */
 	const char *subject;    /* SEARCH SUBJECT word */
 	const char *only;       /* large: just these commands (-O select,fetch_flags) */
+	long per_process;       /* idle: at most this many connections a process */
 	unsigned seed;
 } opt = {
 	.host = "127.0.0.1", .user_fmt = "u%d@bench.test", .users = 1, .user = 1,
@@ -92,12 +100,13 @@ static double now(void)
 
 static void die(const char *fmt, ...)
 {
+	/* One write: idle's worker processes share stderr. */
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "loadgen: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "loadgen: %s\n", msg);
 	exit(1);
 }
 
@@ -1119,18 +1128,21 @@ static void idle_step(struct conn *c, enum status st)
 	}
 }
 
-static void run_idle(void)
+/* Opens the connections with global indices [lo, hi) into conns[0 ..
+ * hi - lo), at most -c of them being set up at a time, until every one
+ * is ready or failed or the deadline; tick() after each turn of the loop.
+ * What depends on the index (the user, the source address, the id in
+ * messages) takes the global one, so a share in a worker process spreads
+ * over users and addresses as it would in one process. */
+static void idle_open(long lo, long hi, double deadline, void (*tick)(void))
 {
-	long n = opt.count;
-	conns = calloc((size_t)n, sizeof(*conns));
+	long n = hi - lo;
 	int inflight_max = opt.clients > 0 ? opt.clients : 64;
-	int np0;
-	long pss0 = opt.server_pid ? pss_tree(opt.server_pid, &np0) : 0;
-	double t0 = now(), deadline = t0 + opt.duration, last = t0;
 	while (now() < deadline) {
 		while (idle_started < n && idle_started - idle_ready - idle_failed < inflight_max) {
-			conns[idle_started] = conn_new((int)idle_started, idle_step, EXP_IMAP_GREETING);
-			conns[idle_started]->user = 1 + (int)(idle_started % opt.users);
+			long idx = lo + idle_started;
+			conns[idle_started] = conn_new((int)idx, idle_step, EXP_IMAP_GREETING);
+			conns[idle_started]->user = 1 + (int)(idx % opt.users);
 			idle_started++;
 		}
 		if (idle_ready + idle_failed >= n)
@@ -1138,32 +1150,443 @@ static void run_idle(void)
 		if (idle_failed > n / 10 + 10)
 			die("too many failed connections (%ld)", idle_failed);
 		loop_once(50);
-		if (now() - last > 5) {
-			last = now();
-			fprintf(stderr, "loadgen: idle: %ld ready, %ld failed, %.0f s\n",
-			        idle_ready, idle_failed, last - t0);
-		}
+		tick();
 	}
-	double setup = now() - t0;
+}
+
+static void idle_close_all(void)
+{
+	stop_all = true;
+	for (long i = 0; i < idle_started; i++)
+		if (conns[i]) {
+			conn_close(conns[i]);
+			free(conns[i]);
+			conns[i] = NULL;
+		}
+}
+
+static void idle_print(long ready, long failed, bool select_idle, double setup, long pss,
+                       long pss0, int np)
+{
+	printf("RESULT connections %ld\nRESULT failed %ld\nRESULT mode %s\n"
+	       "RESULT setup_seconds %.1f\nRESULT pss_kib %ld\nRESULT pss_before_kib %ld\n"
+	       "RESULT processes %d\nRESULT kib_per_conn %.1f\nRESULT delta_kib_per_conn %.1f\n",
+	       ready, failed, select_idle ? "select+idle" : "login-only",
+	       setup, pss, pss0, np, ready ? (double)pss / (double)ready : 0,
+	       ready ? (double)(pss - pss0) / (double)ready : 0);
+	fflush(stdout);
+}
+
+static double idle_t0, idle_last;
+
+static void idle_progress(void)
+{
+	if (now() - idle_last > 5) {
+		idle_last = now();
+		fprintf(stderr, "loadgen: idle: %ld ready, %ld failed, %.0f s\n",
+		        idle_ready, idle_failed, idle_last - idle_t0);
+	}
+}
+
+/* All N connections in this process. */
+static void run_idle_one(void)
+{
+	long n = opt.count;
+	conns = calloc((size_t)n, sizeof(*conns));
+	int np0;
+	long pss0 = opt.server_pid ? pss_tree(opt.server_pid, &np0) : 0;
+	idle_t0 = idle_last = now();
+	idle_open(0, n, idle_t0 + opt.duration, idle_progress);
+	double setup = now() - idle_t0;
 	/* Let the server settle, keep serving events. */
 	double settle = now() + 2;
 	while (now() < settle)
 		loop_once(50);
 	int np;
 	long pss = pss_tree(opt.server_pid, &np);
-	printf("RESULT connections %ld\nRESULT failed %ld\nRESULT mode %s\n"
-	       "RESULT setup_seconds %.1f\nRESULT pss_kib %ld\nRESULT pss_before_kib %ld\n"
-	       "RESULT processes %d\nRESULT kib_per_conn %.1f\nRESULT delta_kib_per_conn %.1f\n",
-	       idle_ready, idle_failed, idle_mode == 2 ? "select+idle" : "login-only",
-	       setup, pss, pss0, np, idle_ready ? (double)pss / (double)idle_ready : 0,
-	       idle_ready ? (double)(pss - pss0) / (double)idle_ready : 0);
-	fflush(stdout);
-	stop_all = true;
-	for (long i = 0; i < idle_started; i++)
-		if (conns[i]) {
-			conn_close(conns[i]);
-			free(conns[i]);
+	idle_print(idle_ready, idle_failed, idle_mode == 2, setup, pss, pss0, np);
+	idle_close_all();
+}
+
+/* More connections than one process can hold open (its open-files limit):
+ * worker processes, forked before the first connection, each open a share
+ * (global indices [k*per, (k+1)*per)) as run_idle_one does, tell the parent
+ * over a pipe when their share is ready, and hold it until the parent
+ * closes their stop pipe (or dies); the parent measures the server. */
+
+#define IDLE_MAX_WORKERS 256
+#define IDLE_FD_MARGIN 256      /* descriptors a process keeps for itself */
+#define IDLE_PARENT_GRACE 10    /* s past -d the parent waits for reports */
+
+/* Worker -> parent, a whole record per write (well under PIPE_BUF). */
+struct idle_msg {
+	int done;               /* 1: the share is ready or failed (or -d) */
+	int mode;               /* idle_mode */
+	long ready, failed;
+	double setup;           /* s from the common start */
+};
+
+struct idle_worker {
+	pid_t pid;              /* 0 once reaped */
+	int rfd, sfd;           /* report pipe (read end), stop pipe (write end) */
+	long lo, hi;
+	bool done, eof;
+	struct idle_msg st, in; /* latest state; record being read */
+	size_t inlen;
+	double setup;
+};
+
+static struct idle_worker *idle_w;
+static int idle_nw;
+static int idle_wfd = -1, idle_sfd = -1;   /* in a worker: its pipe ends */
+
+/* In a worker: close everything and go. */
+static void idle_worker_exit(int code)
+{
+	idle_close_all();
+	_exit(code);
+}
+
+static void idle_send(int done)
+{
+	struct idle_msg m = {
+		.done = done, .mode = idle_mode, .ready = idle_ready, .failed = idle_failed,
+		.setup = now() - idle_t0,
+	};
+	const char *p = (const char *)&m;
+	size_t off = 0;
+	while (off < sizeof(m)) {
+		ssize_t w = write(idle_wfd, p + off, sizeof(m) - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			idle_worker_exit(1);   /* the parent is gone */
+		off += (size_t)w;
+	}
+}
+
+/* In a worker: the parent closed the stop pipe (or died): stop. */
+static void idle_worker_poll_stop(void)
+{
+	struct pollfd pf = { .fd = idle_sfd, .events = POLLIN };
+	if (poll(&pf, 1, 0) > 0)
+		idle_worker_exit(0);
+}
+
+static void idle_worker_tick(void)
+{
+	idle_worker_poll_stop();
+	if (now() - idle_last >= 1) {
+		idle_last = now();
+		idle_send(0);
+	}
+}
+
+static void idle_worker_run(long lo, long hi, double deadline)
+{
+	conns = calloc((size_t)(hi - lo), sizeof(*conns));
+	if (conns == NULL)
+		die("out of memory");
+	idle_last = now();
+	idle_open(lo, hi, deadline, idle_worker_tick);
+	idle_send(1);
+	/* Hold the connections; say when a count changes (one closed). A
+	 * bound on top of the parent's, should the parent hang. */
+	long r = idle_ready, f = idle_failed;
+	int m = idle_mode;
+	double give_up = deadline + IDLE_PARENT_GRACE + 120;
+	for (;;) {
+		loop_once(100);
+		idle_worker_poll_stop();
+		if (idle_ready != r || idle_failed != f || idle_mode != m) {
+			r = idle_ready;
+			f = idle_failed;
+			m = idle_mode;
+			idle_send(0);
 		}
+		if (now() > give_up) {
+			fprintf(stderr, "loadgen: idle worker %d: no word from the parent\n",
+			        (int)getpid());
+			idle_worker_exit(1);
+		}
+	}
+}
+
+/* Kill every worker still there and reap it. */
+static void idle_kill_workers(void)
+{
+	for (int k = 0; k < idle_nw; k++)
+		if (idle_w[k].pid > 0)
+			kill(idle_w[k].pid, SIGKILL);
+	for (int k = 0; k < idle_nw; k++)
+		if (idle_w[k].pid > 0) {
+			while (waitpid(idle_w[k].pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			idle_w[k].pid = 0;
+		}
+}
+
+static void idle_fail(const char *fmt, ...)
+{
+	idle_kill_workers();
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "loadgen: idle: %s\n", msg);
+	exit(1);
+}
+
+static void idle_status_text(int status, char *out, size_t cap)
+{
+	if (WIFEXITED(status))
+		snprintf(out, cap, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, cap, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(out, cap, "status 0x%x", status);
+}
+
+/* A worker's report pipe at end of file: it is gone; reap it and fail. */
+static void idle_worker_gone(int k, const char *when)
+{
+	struct idle_worker *w = &idle_w[k];
+	int status = 0;
+	char how[64] = "unknown status";
+	/* Its pipe closes as it exits: the exit status follows at once. */
+	for (int i = 0; i < 100; i++) {
+		pid_t r = waitpid(w->pid, &status, WNOHANG);
+		if (r == w->pid) {
+			w->pid = 0;
+			idle_status_text(status, how, sizeof(how));
+			break;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		usleep(10000);
+	}
+	idle_fail("worker %d (connections %ld..%ld) ended %s: %s",
+	          k, w->lo, w->hi - 1, when, how);
+}
+
+/* Read what worker k sent; false at end of file. */
+static bool idle_worker_read(int k)
+{
+	struct idle_worker *w = &idle_w[k];
+	for (;;) {
+		ssize_t r = read(w->rfd, (char *)&w->in + w->inlen, sizeof(w->in) - w->inlen);
+		if (r < 0)
+			return errno == EAGAIN || errno == EINTR;
+		if (r == 0)
+			return false;
+		w->inlen += (size_t)r;
+		if (w->inlen < sizeof(w->in))
+			continue;
+		w->inlen = 0;
+		w->st = w->in;
+		if (w->in.done && !w->done) {
+			w->done = true;
+			w->setup = w->in.setup;
+			fprintf(stderr, "loadgen: idle: worker %d (connections %ld..%ld): "
+			        "%ld ready, %ld failed, %s, %.1f s\n", k, w->lo, w->hi - 1,
+			        w->st.ready, w->st.failed,
+			        w->st.mode == 2 ? "select+idle" : "login-only", w->setup);
+		}
+	}
+}
+
+/* Read the workers' reports until all are done (for_done; failing at
+ * 'until') or until 'until'; a worker that ends fails the run. */
+static void idle_pump(double until, bool for_done, double t0, double *last)
+{
+	struct pollfd *pf = calloc((size_t)idle_nw, sizeof(*pf));
+	if (pf == NULL)
+		idle_fail("out of memory");
+	for (;;) {
+		int ndone = 0;
+		for (int k = 0; k < idle_nw; k++)
+			ndone += idle_w[k].done;
+		if (for_done && ndone == idle_nw)
+			break;
+		double left = until - now();
+		if (left <= 0 && for_done)
+			idle_fail("%d of %d workers not ready %.0f s after the start (-d %.0f)",
+			          idle_nw - ndone, idle_nw, now() - t0, opt.duration);
+		for (int k = 0; k < idle_nw; k++)
+			pf[k] = (struct pollfd){ .fd = idle_w[k].rfd, .events = POLLIN };
+		/* Past 'until' (not for_done): one last look, not waiting. */
+		int ms = left <= 0 ? 0 : left > 0.5 ? 500 : (int)(left * 1000) + 1;
+		int r = poll(pf, (nfds_t)idle_nw, ms);
+		if (r < 0 && errno != EINTR)
+			idle_fail("poll: %s", strerror(errno));
+		for (int k = 0; r > 0 && k < idle_nw; k++)
+			if (pf[k].revents && !idle_worker_read(k))
+				idle_worker_gone(k, idle_w[k].done ? "while holding its connections"
+				                                   : "before its connections were ready");
+		if (for_done && now() - *last > 5) {
+			*last = now();
+			long ready = 0, failed = 0;
+			for (int k = 0; k < idle_nw; k++) {
+				ready += idle_w[k].st.ready;
+				failed += idle_w[k].st.failed;
+			}
+			fprintf(stderr, "loadgen: idle: %ld ready, %ld failed, %.0f s (%d workers, %d done)\n",
+			        ready, failed, *last - t0, idle_nw, ndone);
+		}
+		if (!for_done && left <= 0)
+			break;
+	}
+	free(pf);
+}
+
+/* At the end: close the stop pipes, let the workers close their
+ * connections and exit (at most 10 s), then kill what is left. */
+static void idle_stop_workers(void)
+{
+	for (int k = 0; k < idle_nw; k++)
+		close(idle_w[k].sfd);
+	double end = now() + 10;
+	int left = idle_nw;
+	while (left > 0 && now() < end) {
+		left = 0;
+		for (int k = 0; k < idle_nw; k++) {
+			struct idle_worker *w = &idle_w[k];
+			if (w->pid <= 0)
+				continue;
+			int status;
+			pid_t r = waitpid(w->pid, &status, WNOHANG);
+			if (r == w->pid) {
+				w->pid = 0;
+				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+					char how[64];
+					idle_status_text(status, how, sizeof(how));
+					fprintf(stderr, "loadgen: idle: worker %d: %s\n", k, how);
+				}
+			} else
+				left++;
+		}
+		if (left > 0)
+			usleep(20000);
+	}
+	if (left > 0)
+		fprintf(stderr, "loadgen: idle: %d workers still there after 10 s: killed\n", left);
+	idle_kill_workers();
+	for (int k = 0; k < idle_nw; k++)
+		close(idle_w[k].rfd);
+}
+
+static void run_idle_forked(long n, long per)
+{
+	long nw = (n + per - 1) / per;
+	if (nw > IDLE_MAX_WORKERS)
+		die("idle: %ld connections at %ld per process need %ld processes (at most %d)",
+		    n, per, nw, IDLE_MAX_WORKERS);
+	idle_nw = (int)nw;
+	idle_w = calloc((size_t)idle_nw, sizeof(*idle_w));
+	if (idle_w == NULL)
+		die("out of memory");
+	fprintf(stderr, "loadgen: idle: %ld connections in %d processes of at most %ld\n",
+	        n, idle_nw, per);
+	int np0;
+	long pss0 = opt.server_pid ? pss_tree(opt.server_pid, &np0) : 0;
+	idle_t0 = now();
+	double deadline = idle_t0 + opt.duration;
+	pid_t parent = getpid();
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < idle_nw; k++) {
+		struct idle_worker *w = &idle_w[k];
+		w->lo = (long)k * per;
+		w->hi = w->lo + per < n ? w->lo + per : n;
+		int rp[2], sp[2];
+		if (pipe2(rp, O_CLOEXEC) < 0)
+			idle_fail("pipe: %s", strerror(errno));
+		if (pipe2(sp, O_CLOEXEC) < 0) {
+			close(rp[0]);
+			close(rp[1]);
+			idle_fail("pipe: %s", strerror(errno));
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			close(rp[0]);
+			close(rp[1]);
+			close(sp[0]);
+			close(sp[1]);
+			idle_fail("fork: %s", strerror(errno));
+		}
+		if (pid == 0) {
+			/* Worker: dies with the parent; keeps only its own pipe
+			 * ends (another worker's stop pipe held open here would
+			 * never reach end of file); its own epoll instance (the
+			 * inherited one is shared with every other process). */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
+			for (int j = 0; j < k; j++) {
+				close(idle_w[j].rfd);
+				close(idle_w[j].sfd);
+			}
+			close(rp[0]);
+			close(sp[1]);
+			idle_wfd = rp[1];
+			idle_sfd = sp[0];
+			close(epfd);
+			epfd = epoll_create1(EPOLL_CLOEXEC);
+			if (epfd < 0)
+				die("epoll_create1: %s", strerror(errno));
+			idle_worker_run(w->lo, w->hi, deadline);
+			_exit(1);   /* not reached */
+		}
+		close(rp[1]);
+		close(sp[0]);
+		w->pid = pid;
+		w->rfd = rp[0];
+		w->sfd = sp[1];
+		fcntl(w->rfd, F_SETFL, fcntl(w->rfd, F_GETFL) | O_NONBLOCK);
+	}
+	double last = idle_t0;
+	idle_pump(deadline + IDLE_PARENT_GRACE, true, idle_t0, &last);
+	double setup = 0;
+	for (int k = 0; k < idle_nw; k++)
+		if (idle_w[k].setup > setup)
+			setup = idle_w[k].setup;
+	/* Let the server settle; the workers keep serving events. */
+	idle_pump(now() + 2, false, idle_t0, &last);
+	int np;
+	long pss = pss_tree(opt.server_pid, &np);
+	idle_pump(now(), false, idle_t0, &last);   /* counts as of now */
+	long ready = 0, failed = 0;
+	bool select_idle = true;
+	for (int k = 0; k < idle_nw; k++) {
+		ready += idle_w[k].st.ready;
+		failed += idle_w[k].st.failed;
+		if (idle_w[k].st.mode != 2)
+			select_idle = false;
+	}
+	idle_print(ready, failed, select_idle, setup, pss, pss0, np);
+	idle_stop_workers();
+}
+
+static long idle_per_process(void)
+{
+	struct rlimit rl;
+	long per = LONG_MAX;
+	/* main() raised the soft limit to the hard one (if it could). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		per = (long)rl.rlim_cur - IDLE_FD_MARGIN;
+	if (opt.per_process > 0 && opt.per_process < per)
+		per = opt.per_process;
+	return per > 0 ? per : 1;
+}
+
+static void run_idle(void)
+{
+	long per = idle_per_process();
+	if (opt.count <= per)
+		run_idle_one();
+	else
+		run_idle_forked(opt.count, per);
 }
 
 /* ---------------------------------------------------------------- mixed */
@@ -1710,14 +2133,18 @@ static void usage(void)
 	    "usage: loadgen -w setup|idle|mixed|large|pop3|lmtp|append -p PORT [-t]\n"
 	    "  [-H HOST] [-f USERFMT] [-u USERS] [-U USER] [-k PASS] [-c CLIENTS]\n"
 	    "  [-n COUNT] [-d SECONDS] [-a NSRC] [-P SERVERPID] [-C CORPUSDIR]\n"
-	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-O LARGE_ITEMS]\n");
+	    "  [-S] [-r RAREWORD] [-s SUBJECTWORD] [-x SEED] [-O LARGE_ITEMS]\n"
+	    "  [-N PER_PROCESS]\n"
+	    "  idle: more than PER_PROCESS connections (default: the open-files\n"
+	    "  limit less %d) are opened by ceil(COUNT / PER_PROCESS) forked\n"
+	    "  worker processes; the RESULT lines are the same\n", IDLE_FD_MARGIN);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int ch;
-	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:O:")) != -1) {
+	while ((ch = getopt(argc, argv, "w:p:tH:f:u:U:k:c:n:d:a:P:C:Sr:s:x:O:N:")) != -1) {
 		switch (ch) {
 		case 'w': opt.workload = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -1738,6 +2165,11 @@ int main(int argc, char **argv)
 		case 's': opt.subject = optarg; break;
 		case 'x': opt.seed = (unsigned)atoi(optarg); break;
 		case 'O': opt.only = optarg; break;
+		case 'N':
+			opt.per_process = atol(optarg);
+			if (opt.per_process <= 0)
+				usage();
+			break;
 		default: usage();
 		}
 	}
