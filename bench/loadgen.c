@@ -98,16 +98,20 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* One write: idle's worker processes share stderr. */
+static void vsay_exit(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "loadgen: %s%s\n", prefix, msg);
+	exit(1);
+}
+
 static void die(const char *fmt, ...)
 {
-	/* One write: idle's worker processes share stderr. */
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "loadgen: %s\n", msg);
-	exit(1);
+	vsay_exit("", fmt, ap);
 }
 
 static void unsupported(const char *fmt, ...)
@@ -1329,13 +1333,9 @@ static void idle_kill_workers(void)
 static void idle_fail(const char *fmt, ...)
 {
 	idle_kill_workers();
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "loadgen: idle: %s\n", msg);
-	exit(1);
+	vsay_exit("idle: ", fmt, ap);
 }
 
 static void idle_status_text(int status, char *out, size_t cap)

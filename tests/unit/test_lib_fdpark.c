@@ -93,55 +93,71 @@ static struct fdpark *park_or_skip(struct ev_loop *loop)
 	return p;
 }
 
+/* One loopback connection whose server end is parked, its owner w. */
+struct parked {
+	struct ev_loop *loop;
+	struct fdpark *park;
+	int l, client;
+	int fds_unparked;   /* open descriptors just before the park */
+	struct waker w;
+};
+
+static void parked_connection(struct parked *f)
+{
+	f->loop = ev_loop_new();
+	f->park = park_or_skip(f->loop);
+	struct sockaddr_in a;
+	int server;
+	f->l = listener(&a);
+	connect_pair(f->l, &a, &f->client, &server);
+	f->w = (struct waker){ .park = f->park, .loop = f->loop, .fd = -1 };
+	f->fds_unparked = open_fds();
+	assert_int_equal(fdpark_park(f->park, server, wake_and_read, &f->w, &f->w.slot), 0);
+}
+
+static void parked_done(struct parked *f)
+{
+	if (f->w.fd >= 0)
+		close(f->w.fd);
+	if (f->client >= 0)
+		close(f->client);
+	close(f->l);
+	fdpark_free(&f->park);
+	ev_loop_free(&f->loop);
+}
+
 static void a_parked_socket_wakes_its_owner_with_the_data(void **state)
 {
-	struct ev_loop *loop = ev_loop_new();
-	struct fdpark *p = park_or_skip(loop);
-	struct sockaddr_in a;
-	int l = listener(&a), client, server;
-	connect_pair(l, &a, &client, &server);
-	int before = open_fds();
-	struct waker w = { .park = p, .loop = loop, .fd = -1 };
-	assert_int_equal(fdpark_park(p, server, wake_and_read, &w, &w.slot), 0);
-	assert_int_equal(fdpark_count(p), 1);
-	assert_int_equal(open_fds(), before - 1);   /* its descriptor is gone */
-	assert_int_equal(write(client, "a1 DONE\r\n", 9), 9);
-	run_until_woken(loop);
-	assert_int_equal(w.wakes, 1);
-	assert_true(w.fd >= 0);
-	assert_int_equal(w.got_len, 9);
-	assert_memory_equal(w.got, "a1 DONE\r\n", 9);
-	assert_int_equal(fdpark_count(p), 0);
+	struct parked f;
+	parked_connection(&f);
+	assert_int_equal(fdpark_count(f.park), 1);
+	assert_int_equal(open_fds(), f.fds_unparked - 1);   /* its descriptor is gone */
+	assert_int_equal(write(f.client, "a1 DONE\r\n", 9), 9);
+	run_until_woken(f.loop);
+	assert_int_equal(f.w.wakes, 1);
+	assert_true(f.w.fd >= 0);
+	assert_int_equal(f.w.got_len, 9);
+	assert_memory_equal(f.w.got, "a1 DONE\r\n", 9);
+	assert_int_equal(fdpark_count(f.park), 0);
 	/* The same connection, both ways. */
-	assert_int_equal(write(w.fd, "a1 OK\r\n", 7), 7);
+	assert_int_equal(write(f.w.fd, "a1 OK\r\n", 7), 7);
 	char back[16];
-	assert_int_equal(read(client, back, sizeof(back)), 7);
+	assert_int_equal(read(f.client, back, sizeof(back)), 7);
 	assert_memory_equal(back, "a1 OK\r\n", 7);
-	assert_true(fcntl(w.fd, F_GETFD) & FD_CLOEXEC);
-	close(w.fd);
-	close(client);
-	close(l);
-	fdpark_free(&p);
-	ev_loop_free(&loop);
+	assert_true(fcntl(f.w.fd, F_GETFD) & FD_CLOEXEC);
+	parked_done(&f);
 }
 
 static void a_hangup_wakes_its_owner_too(void **state)
 {
-	struct ev_loop *loop = ev_loop_new();
-	struct fdpark *p = park_or_skip(loop);
-	struct sockaddr_in a;
-	int l = listener(&a), client, server;
-	connect_pair(l, &a, &client, &server);
-	struct waker w = { .park = p, .loop = loop, .fd = -1 };
-	assert_int_equal(fdpark_park(p, server, wake_and_read, &w, &w.slot), 0);
-	close(client);
-	run_until_woken(loop);
-	assert_int_equal(w.wakes, 1);
-	assert_int_equal(w.got_len, 0);   /* end of file */
-	close(w.fd);
-	close(l);
-	fdpark_free(&p);
-	ev_loop_free(&loop);
+	struct parked f;
+	parked_connection(&f);
+	close(f.client);
+	f.client = -1;
+	run_until_woken(f.loop);
+	assert_int_equal(f.w.wakes, 1);
+	assert_int_equal(f.w.got_len, 0);   /* end of file */
+	parked_done(&f);
 }
 
 /* With an open-files limit of 64, 600 sockets (300 connections, both
@@ -196,14 +212,9 @@ static void more_sockets_than_the_open_files_limit(void **state)
  * parked; the wake comes again until a descriptor is free. */
 static void no_descriptor_free_means_woken_again_later(void **state)
 {
-	struct ev_loop *loop = ev_loop_new();
-	struct fdpark *p = park_or_skip(loop);
-	struct sockaddr_in a;
-	int l = listener(&a), client, server;
-	connect_pair(l, &a, &client, &server);
-	struct waker w = { .park = p, .loop = loop, .fd = -1 };
-	assert_int_equal(fdpark_park(p, server, wake_and_read, &w, &w.slot), 0);
-	assert_int_equal(write(client, "x", 1), 1);
+	struct parked f;
+	parked_connection(&f);
+	assert_int_equal(write(f.client, "x", 1), 1);
 	struct rlimit old, low;
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
@@ -214,50 +225,38 @@ static void no_descriptor_free_means_woken_again_later(void **state)
 		nfill++;
 	/* Wakes keep failing while the table is full... */
 	struct ev_timer t = { .cb = give_up };
-	ev_timer_start(loop, &t, 200);
-	ev_loop_run(loop);
-	assert_true(w.wakes >= 2);
-	assert_int_equal(w.fd, -1);
-	assert_int_equal(fdpark_count(p), 1);
+	ev_timer_start(f.loop, &t, 200);
+	ev_loop_run(f.loop);
+	assert_true(f.w.wakes >= 2);
+	assert_int_equal(f.w.fd, -1);
+	assert_int_equal(fdpark_count(f.park), 1);
 	/* ... and the next one after a descriptor is freed succeeds. */
 	close(fill[--nfill]);
-	run_until_woken(loop);
-	assert_true(w.fd >= 0);
-	assert_int_equal(w.got_len, 1);
+	run_until_woken(f.loop);
+	assert_true(f.w.fd >= 0);
+	assert_int_equal(f.w.got_len, 1);
 	while (nfill > 0)
 		close(fill[--nfill]);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
-	close(w.fd);
-	close(client);
-	close(l);
-	fdpark_free(&p);
-	ev_loop_free(&loop);
+	parked_done(&f);
 }
 
 static void a_dropped_socket_is_closed(void **state)
 {
-	struct ev_loop *loop = ev_loop_new();
-	struct fdpark *p = park_or_skip(loop);
-	struct sockaddr_in a;
-	int l = listener(&a), client, server;
-	connect_pair(l, &a, &client, &server);
-	struct waker w = { .park = p, .loop = loop, .fd = -1 };
-	assert_int_equal(fdpark_park(p, server, wake_and_read, &w, &w.slot), 0);
-	fdpark_drop(p, w.slot);
-	assert_int_equal(fdpark_count(p), 0);
-	char c;
+	struct parked f;
+	parked_connection(&f);
+	fdpark_drop(f.park, f.w.slot);
+	assert_int_equal(fdpark_count(f.park), 0);
 	/* The peer sees the connection end; the owner is not woken. */
+	char c;
 	struct timeval tv = { .tv_sec = 5 };
-	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(read(client, &c, 1), 0);
+	setsockopt(f.client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(read(f.client, &c, 1), 0);
 	struct ev_timer t = { .cb = give_up };
-	ev_timer_start(loop, &t, 50);
-	ev_loop_run(loop);
-	assert_int_equal(w.wakes, 0);
-	close(client);
-	close(l);
-	fdpark_free(&p);
-	ev_loop_free(&loop);
+	ev_timer_start(f.loop, &t, 50);
+	ev_loop_run(f.loop);
+	assert_int_equal(f.w.wakes, 0);
+	parked_done(&f);
 }
 
 int main(void)
