@@ -90,7 +90,6 @@ static void buf_prepare(struct buf *b)
 }
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *io, unsigned revents);
-static void park_sweep(struct conn_list *l, struct ev_loop *loop);
 static void update_io(struct conn *c);
 static void finish_close(struct conn *c);
 static int conn_unpark(struct conn *c, bool kick);
@@ -536,7 +535,7 @@ static int conn_unpark(struct conn *c, bool kick)
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE) {
 			/* Others, quiet again since they were woken, make room. */
-			park_sweep(c->list, c->loop);
+			conn_list_park_quiet(c->list, c->loop);
 			if (kick)
 				fdpark_kick(c->list->park, c->park_slot);
 			return -1;
@@ -558,7 +557,7 @@ static int conn_unpark(struct conn *c, bool kick)
 
 static void park_timer_cb(struct ev_loop *loop, struct ev_timer *t)
 {
-	park_sweep(t->data, loop);
+	conn_list_park_quiet(t->data, loop);
 }
 
 static void park_later(struct conn_list *l, struct ev_loop *loop, uint64_t ms)
@@ -582,13 +581,13 @@ static void arrived(struct conn *c)
 	if (past(fds_low, c->fd))
 		park_of(c->list, c->loop);
 	if (past(fds_high, c->fd))
-		park_sweep(c->list, c->loop);
+		conn_list_park_quiet(c->list, c->loop);
 }
 
 /* Park this loop's quiet connections until the process holds fds_low
  * connections' descriptors. Those waiting but not quiet long enough yet
  * are looked at again when they are. */
-static void park_sweep(struct conn_list *l, struct ev_loop *loop)
+void conn_list_park_quiet(struct conn_list *l, struct ev_loop *loop)
 {
 	uint64_t now = ev_now(loop);
 	if (l->park_unavailable || fds_held <= fds_low)
@@ -616,11 +615,6 @@ static void park_sweep(struct conn_list *l, struct ev_loop *loop)
 	}
 	if (young > 0 && fds_held > fds_low)
 		park_later(l, loop, PARK_QUIET_MS);
-}
-
-void conn_list_park_quiet(struct conn_list *l, struct ev_loop *loop)
-{
-	park_sweep(l, loop);
 }
 
 void conn_list_park_free(struct conn_list *l, struct ev_loop *loop)

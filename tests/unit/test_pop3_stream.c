@@ -61,16 +61,24 @@ static void stuffs_like_the_rule_whole_and_split(void **state)
 	}
 }
 
-static void long_text_with_dots_and_base64(void **state)
+/* n bytes of seeded random text (malloc'd): per hundred, about nl
+ * newlines, dot - nl dots and cr - dot lone CRs; letters otherwise. */
+static char *random_text(size_t n, unsigned seed, unsigned nl, unsigned dot, unsigned cr)
 {
-	size_t n = 200000;
 	char *in = malloc(n);
-	unsigned x = 12345;
+	unsigned x = seed;
 	for (size_t i = 0; i < n; i++) {
 		x = x * 1103515245 + 12345;
 		unsigned r = (x >> 16) % 100;
-		in[i] = r < 4 ? '\n' : r < 7 ? '.' : r < 8 ? '\r' : (char)('a' + r % 26);
+		in[i] = r < nl ? '\n' : r < dot ? '.' : r < cr ? '\r' : (char)('a' + r % 26);
 	}
+	return in;
+}
+
+static void long_text_with_dots_and_base64(void **state)
+{
+	size_t n = 200000;
+	char *in = random_text(n, 12345, 4, 7, 8);
 	check(in, n, n, 2 * n);
 	check(in, n, 4096, 8192);
 	check(in, n, 65536, 1000);
@@ -84,13 +92,7 @@ static void check_whole(const char *in, size_t n, int64_t top_lines);
 static void whole_answer_of_long_text(void **state)
 {
 	size_t n = 100000;
-	char *in = malloc(n);
-	unsigned x = 777;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245 + 12345;
-		unsigned r = (x >> 16) % 100;
-		in[i] = r < 5 ? '\n' : r < 9 ? '.' : (char)('a' + r % 26);
-	}
+	char *in = random_text(n, 777, 5, 9, 9);
 	check_whole(in, n, -1);
 	check_whole(in, n, 40);
 	free(in);
